@@ -1,0 +1,142 @@
+"""The published model: load it, check it, and tag articles with it.
+
+An artefact directory holds `model.joblib` (the fitted scikit-learn Pipeline: clean -> features
+-> per-label thresholded classifier), `metadata.json` (version, labels, thresholds, metrics,
+parameters, data fingerprint, library versions, file checksums) and `README.md` (model card).
+This module needs no training dependency (no DVC, no Hydra).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.errors import TopicwireError
+from pipeline.io import sha256_file
+
+DEFAULT_NAME = "topic-classifier"
+MODEL_FILE = "model.joblib"
+METADATA_FILE = "metadata.json"
+CARD_FILE = "README.md"
+ENV_MODEL = "TOPICWIRE_MODEL"
+
+
+class TopicModel:
+    """A loaded topic classifier.
+
+    >>> model = load_model()                    # doctest: +SKIP
+    >>> model.predict(["Kyiv was left without power after strikes on substations ..."])
+    [['energy_infrastructure']]
+    """
+
+    def __init__(self, pipeline: Any, metadata: dict[str, Any], path: Path) -> None:
+        self.pipeline = pipeline
+        self.metadata = metadata
+        self.path = path
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.metadata["labels"])
+
+    @property
+    def version(self) -> str:
+        return str(self.metadata["version"])
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return dict(zip(self.labels, self.pipeline[-1].thresholds_.tolist(), strict=True))
+
+    def score_matrix(self, texts: Sequence[str]) -> np.ndarray:
+        """Scores in [0, 1], one row per text and one column per label."""
+        if isinstance(texts, str):
+            raise TypeError("expected a list of texts, got a single string; wrap it in a list")
+        if len(texts) == 0:
+            return np.zeros((0, len(self.labels)))
+        return self.pipeline.predict_proba(list(texts))
+
+    def predict_scores(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        """Each label's score per text."""
+        return [
+            dict(zip(self.labels, row.tolist(), strict=True)) for row in self.score_matrix(texts)
+        ]
+
+    def predict(self, texts: Sequence[str]) -> list[list[str]]:
+        """The labels whose score reaches their tuned threshold, per text."""
+        return self.labels_from_scores(self.score_matrix(texts))
+
+    def labels_from_scores(
+        self,
+        scores: np.ndarray,
+        thresholds: Sequence[float] | None = None,
+    ) -> list[list[str]]:
+        cuts = self.pipeline[-1].thresholds_ if thresholds is None else np.asarray(thresholds)
+        labels = self.labels
+        return [[labels[j] for j in np.flatnonzero(row >= cuts)] for row in scores]
+
+    def __repr__(self) -> str:
+        return f"TopicModel(version={self.version!r}, labels={self.labels}, path='{self.path}')"
+
+
+def default_model_dir() -> Path:
+    """$TOPICWIRE_MODEL, else models/topic-classifier in the project around the working directory
+    (or around this package, for an editable install)."""
+    if os.environ.get(ENV_MODEL):
+        return Path(os.environ[ENV_MODEL])
+    rel = Path("models") / DEFAULT_NAME
+    for base in (Path.cwd(), *Path.cwd().parents, Path(__file__).resolve().parents[1]):
+        if (base / rel / METADATA_FILE).is_file():
+            return base / rel
+    return Path.cwd() / rel
+
+
+def resolve_model_dir(model: str | os.PathLike | None) -> Path:
+    if model is None:
+        return default_model_dir()
+    text = str(model)
+    if not Path(text).exists() and ("@" in text or "#" in text):
+        raise TopicwireError(
+            f"{text}: registry references (name@version, name#stage) are not available yet; "
+            "pass an artefact directory such as models/topic-classifier"
+        )
+    return Path(text)
+
+
+def load_model(model: str | os.PathLike | None = None) -> TopicModel:
+    """Load a published model after checking its files against its metadata.
+
+    `model` is an artefact directory; by default, the model that `dvc repro` published.
+    """
+    import joblib
+
+    path = resolve_model_dir(model)
+    meta_path = path / METADATA_FILE
+    if not meta_path.is_file():
+        raise TopicwireError(
+            f"{path}: no {METADATA_FILE}; expected a published model directory "
+            "(run `dvc repro`, or pass --model)"
+        )
+    try:
+        metadata = json.loads(meta_path.read_text(encoding="utf-8"))
+        expected = metadata["files"][MODEL_FILE]["sha256"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise TopicwireError(
+            f"{meta_path}: unreadable metadata ({exc}); "
+            "expected the metadata written by the publish stage"
+        ) from exc
+    model_path = path / MODEL_FILE
+    if not model_path.is_file():
+        raise TopicwireError(f"{model_path}: model file missing")
+    # Unpickling runs code: never load a file that is not the one that was published.
+    actual = sha256_file(model_path)
+    if actual != expected:
+        raise TopicwireError(
+            f"{model_path}: sha256 {actual[:16]}… does not match the metadata's "
+            f"{expected[:16]}…; the file is damaged or was replaced — refusing "
+            "to load it"
+        )
+    return TopicModel(joblib.load(model_path), metadata, path)

@@ -1,0 +1,129 @@
+"""The multi-label classifier: one binary linear model per label, each with its own threshold.
+
+scikit-learn's `OneVsRestClassifier` predicts with a fixed 0.5 and ignores thresholds tuned by
+`TunedThresholdClassifierCV` (scikit-learn #30036), which itself refuses multi-label targets. So
+`PerLabelThresholdClassifier` wraps a fitted one-vs-rest model and applies a threshold per label,
+tuned on held-out data by `tune_thresholds`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.metrics import precision_recall_curve
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.utils.validation import check_is_fitted
+
+
+class PerLabelThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """One-vs-rest probabilities with a decision threshold per label.
+
+    Parameters
+    ----------
+    estimator:
+        A binary classifier, fitted once per label.
+    calibration:
+        None, or a dict of `CalibratedClassifierCV` options (e.g. ``{"method": "sigmoid",
+        "cv": 3}``). Required for estimators without `predict_proba`, so that every model's
+        scores are probabilities in [0, 1] and mean the same thing.
+    n_jobs:
+        Labels fitted in parallel.
+    """
+
+    def __init__(
+        self,
+        estimator: BaseEstimator,
+        calibration: dict[str, Any] | None = None,
+        n_jobs: int | None = None,
+    ) -> None:
+        self.estimator = estimator
+        self.calibration = calibration
+        self.n_jobs = n_jobs
+
+    def _binary_estimator(self) -> BaseEstimator:
+        base = clone(self.estimator)
+        if self.calibration:
+            return CalibratedClassifierCV(base, **dict(self.calibration))
+        if not hasattr(base, "predict_proba"):
+            raise ValueError(
+                f"{type(base).__name__} has no predict_proba; set the model's calibration "
+                "(e.g. calibration: {method: sigmoid, cv: 3}) so that scores are probabilities"
+            )
+        return base
+
+    def fit(self, X: Any, Y: np.ndarray) -> PerLabelThresholdClassifier:
+        Y = np.asarray(Y)
+        if Y.ndim != 2:
+            raise ValueError(f"Y must be a 2-D label-indicator matrix, got shape {Y.shape}")
+        self.ovr_ = OneVsRestClassifier(self._binary_estimator(), n_jobs=self.n_jobs).fit(X, Y)
+        self.thresholds_ = np.full(Y.shape[1], 0.5)
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Scores in [0, 1], one column per label (independent, they need not sum to 1)."""
+        check_is_fitted(self, "ovr_")
+        return self.ovr_.predict_proba(X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """A label-indicator matrix: score >= the label's threshold."""
+        return (self.predict_proba(X) >= self.thresholds_).astype(np.int8)
+
+    def tune_thresholds(
+        self,
+        X: Any,
+        Y: np.ndarray,
+        strategy: str = "max_fbeta",
+        beta: float = 1.0,
+        fallback: float = 0.5,
+    ) -> PerLabelThresholdClassifier:
+        """Set each label's threshold from held-out data (see `choose_thresholds`)."""
+        self.thresholds_ = choose_thresholds(
+            np.asarray(Y), self.predict_proba(X), strategy=strategy, beta=beta, fallback=fallback
+        )
+        return self
+
+
+def choose_thresholds(
+    Y: np.ndarray,
+    scores: np.ndarray,
+    strategy: str = "max_fbeta",
+    beta: float = 1.0,
+    fallback: float = 0.5,
+) -> np.ndarray:
+    """Per label, the score threshold that maximises F-beta on (Y, scores).
+
+    Ties go to the highest threshold (fewest false positives). A label without positives in Y
+    cannot be tuned and gets `fallback`; so does every label under strategy 'fixed'.
+    """
+    if strategy not in {"max_fbeta", "fixed"}:
+        raise ValueError(f"thresholds.strategy must be 'max_fbeta' or 'fixed', got {strategy!r}")
+    thresholds = np.full(Y.shape[1], float(fallback))
+    if strategy == "fixed":
+        return thresholds
+    b2 = beta * beta
+    for j in range(Y.shape[1]):
+        if Y[:, j].sum() == 0:
+            continue
+        precision, recall, cuts = precision_recall_curve(Y[:, j], scores[:, j])
+        precision, recall = precision[:-1], recall[:-1]
+        denom = b2 * precision + recall
+        fbeta = np.divide(
+            (1 + b2) * precision * recall, denom, out=np.zeros_like(denom), where=denom > 0
+        )
+        best = np.flatnonzero(fbeta == fbeta.max())[-1]
+        thresholds[j] = float(cuts[best])
+    return thresholds
+
+
+def label_matrix(label_lists: Sequence[Sequence[str]], labels: Sequence[str]) -> np.ndarray:
+    """Label lists -> indicator matrix with one column per taxonomy label, in taxonomy order."""
+    index = {label: j for j, label in enumerate(labels)}
+    Y = np.zeros((len(label_lists), len(labels)), dtype=np.int8)
+    for i, names in enumerate(label_lists):
+        for name in names:
+            Y[i, index[name]] = 1
+    return Y

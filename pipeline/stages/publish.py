@@ -1,0 +1,219 @@
+"""Stage publish: trained model + metrics -> the artefact in models/topic-classifier/.
+
+The artefact holds the model file, metadata.json (version id, created-at, labels, thresholds,
+taxonomy, metrics, resolved parameters, data fingerprint, library versions, sha256 of the model
+file) and a Markdown model card. The version id is derived from what made the model — data
+fingerprint, resolved parameters and code version — so the same inputs give the same id.
+The directory is built beside the target and swapped in whole, so no reader ever sees half of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import platform
+import shutil
+import tempfile
+from datetime import datetime, timezone
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any
+
+from pipeline.artifact import CARD_FILE, METADATA_FILE, MODEL_FILE
+from pipeline.io import sha256_file
+
+log = logging.getLogger("topicwire")
+LIBRARIES = ("topicwire", "scikit-learn", "numpy", "scipy", "joblib", "datasets")
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            versions[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def version_id(data_fingerprint: str, params: dict[str, Any], code_version: str) -> str:
+    """A stable id for what made the model: same data, parameters and code -> same id."""
+    blob = json.dumps(
+        {"data": data_fingerprint, "params": params, "code": code_version},
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return "tw-" + hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]
+
+
+def build_metadata(
+    name: str,
+    params: dict[str, Any],
+    metrics: dict[str, Any],
+    split_summary: dict[str, Any],
+    train_report: dict[str, Any],
+    model_sha256: str,
+    model_bytes: int,
+    created_at: str,
+) -> dict[str, Any]:
+    libraries = library_versions()
+    labels = list(params["taxonomy"]["labels"])
+    return {
+        "name": name,
+        "version": version_id(split_summary["fingerprint"], params, libraries["topicwire"]),
+        "created_at": created_at,
+        "labels": labels,
+        "thresholds": train_report["thresholds"],
+        "taxonomy": params["taxonomy"],
+        "metrics": metrics,
+        "params": params,
+        "data": {
+            "fingerprint": split_summary["fingerprint"],
+            **{k: split_summary[k] for k in ("train", "validation", "test")},
+        },
+        "libraries": libraries,
+        "files": {MODEL_FILE: {"sha256": model_sha256, "bytes": model_bytes}},
+        "format": "joblib",
+    }
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def model_card(meta: dict[str, Any]) -> str:
+    """The model card: what the model tags, how well, on what data, and how to use it."""
+    metrics, params, data = meta["metrics"], meta["params"], meta["data"]
+    taxonomy = meta["taxonomy"]
+    per_label = metrics["per_label"]
+    metric_rows = [
+        [
+            f"`{label}`",
+            f"{m['precision']:.3f}",
+            f"{m['recall']:.3f}",
+            f"{m['f1']:.3f}",
+            m["support"],
+            f"{meta['thresholds'][label]:.3f}",
+        ]
+        for label, m in per_label.items()
+    ]
+    data_rows = [
+        [
+            split,
+            data[split]["articles"],
+            data[split]["no_topic"],
+            *(data[split]["labels"][label] for label in meta["labels"]),
+        ]
+        for split in ("train", "validation", "test")
+    ]
+    definitions = "\n".join(
+        f"- **`{label}`** — {spec.get('description', '')} *In:* {spec.get('includes', '')}. "
+        f"*Not in:* {spec.get('excludes', '')}."
+        for label, spec in taxonomy["labels"].items()
+    )
+    return f"""# Model card: {meta["name"]} {meta["version"]}
+
+A multi-label topic classifier for news articles (taxonomy `{taxonomy.get("name", "")}`): it
+tags an article with none, one or several of {len(meta["labels"])} topics. Published by
+topicwire's `dvc repro` on {meta["created_at"]}.
+
+## Topics
+{taxonomy.get("rule", "")}
+
+{definitions}
+
+## Model
+- Features: `{params["features"]["name"]}`; classifier: `{params["model"]["name"]}`, one binary
+  model per label, scores in [0, 1].
+- Each label has its own decision threshold, tuned on the validation split
+  (`{params["thresholds"]["strategy"]}`, beta {params["thresholds"]["beta"]}).
+- Scraped-page boilerplate is removed inside the model, exactly as at training time: give it
+  raw pages.
+
+## Test-split performance ({metrics["test_articles"]} articles)
+Micro-F1 **{metrics["micro_f1"]:.3f}**, macro-F1 **{metrics["macro_f1"]:.3f}**.
+
+{_table(["label", "precision", "recall", "F1", "support", "threshold"], metric_rows)}
+
+## Data
+Data fingerprint `{data["fingerprint"][:16]}`. Articles per split (labelled articles only):
+
+{_table(["split", "articles", "no topic", *meta["labels"]], data_rows)}
+
+## Use
+```python
+from pipeline import load_model
+model = load_model()  # the published default, or load_model("path/to/this/directory")
+model.predict(["<raw article page>"])         # [['sanctions', ...]]
+model.predict_scores(["<raw article page>"])  # [{{'arms_transfers': 0.03, ...}}]
+```
+or `topicwire predict article.txt` (JSON Lines: id, labels, scores).
+
+## Limitations
+- Figures come from this project's own test split; articles from other sources, periods or
+  styles will score lower. Check before relying on a label.
+- The model sees words, not meaning: a passing mention phrased like a report can be tagged.
+
+## Provenance
+Libraries: {", ".join(f"{k} {v}" for k, v in meta["libraries"].items())}.
+Model file sha256 `{meta["files"][MODEL_FILE]["sha256"]}`.
+"""
+
+
+def publish(model_file: Path, target: Path, meta: dict[str, Any]) -> None:
+    """Write the artefact directory next to `target`, then swap it in."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        shutil.copyfile(model_file, staging / MODEL_FILE)
+        (staging / METADATA_FILE).write_text(
+            json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        (staging / CARD_FILE).write_text(model_card(meta), encoding="utf-8")
+        old = target.with_name(f".{target.name}.old")
+        if target.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            target.rename(old)
+        staging.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def main() -> None:
+    from pipeline.config import load_params, to_plain
+    from pipeline.io import read_json
+    from pipeline.stages.evaluate import METRICS
+    from pipeline.stages.split import REPORT as SPLIT_REPORT
+    from pipeline.stages.train import MODEL_FILE as TRAINED
+    from pipeline.stages.train import REPORT as TRAIN_REPORT
+
+    params = load_params()
+    plain = to_plain(params)
+    meta = build_metadata(
+        name=params.publish.name,
+        params=plain,
+        metrics=read_json(METRICS),
+        split_summary=read_json(SPLIT_REPORT),
+        train_report=read_json(TRAIN_REPORT),
+        model_sha256=sha256_file(TRAINED),
+        model_bytes=Path(TRAINED).stat().st_size,
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+    publish(Path(TRAINED), Path(params.publish.dir), meta)
+    log.info(
+        "published %s %s to %s (micro-F1 %.3f)",
+        meta["name"],
+        meta["version"],
+        params.publish.dir,
+        meta["metrics"]["micro_f1"],
+    )
+
+
+if __name__ == "__main__":
+    from pipeline.stages import run_stage
+
+    run_stage("publish", main)
