@@ -78,13 +78,16 @@ def predict(inputs: tuple[str, ...], model: str | None, on_error: str, batch_siz
                     yield record
 
         batch: list[RawArticle] = []
-        for record in records():
-            batch.append(record)
-            if len(batch) >= batch_size:
+        try:
+            for record in records():
+                batch.append(record)
+                if len(batch) >= batch_size:
+                    written += _emit(loaded, batch, join_title_body)
+                    batch = []
+        finally:
+            # Articles read before a failure are still tagged and written: nothing is lost.
+            if batch:
                 written += _emit(loaded, batch, join_title_body)
-                batch = []
-        if batch:
-            written += _emit(loaded, batch, join_title_body)
     except TopicwireError as exc:
         _fail(f"topicwire predict: error: {exc}")
     except BrokenPipeError:

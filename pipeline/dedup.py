@@ -60,7 +60,7 @@ def near_duplicate_pairs(
         jaccard = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
         for i, j, sim in zip(rows, cols, jaccard, strict=True):
             if sim >= threshold:
-                pairs.append(DuplicatePair(int(i), int(j), round(float(sim), 4)))
+                pairs.append(DuplicatePair(int(i), int(j), float(sim)))
     pairs.sort(key=lambda p: (p.first, p.second))
     return pairs
 

@@ -120,7 +120,7 @@ def ingest(
                     "source": f"{article['source']}:{article['line']}",
                     "duplicate_of": articles[root]["id"],
                     "match": match,
-                    "similarity": similarity,
+                    "similarity": round(similarity, 4),
                     "dropped": drop_duplicates,
                 }
             )

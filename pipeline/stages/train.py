@@ -14,8 +14,10 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import f1_score
 from sklearn.pipeline import Pipeline
+from sklearn.utils._param_validation import InvalidParameterError
 
 from pipeline.classifier import label_matrix
+from pipeline.errors import TopicwireError
 from pipeline.text import join_title_body
 
 log = logging.getLogger("topicwire")
@@ -39,7 +41,10 @@ def train(
     """Fit `model` on train and tune its thresholds on validation; the core of the stage."""
     Y_train = label_matrix([r["labels"] for r in train_rows], labels)
     Y_val = label_matrix([r["labels"] for r in validation_rows], labels)
-    model.fit(texts_of(train_rows), Y_train)
+    try:
+        model.fit(texts_of(train_rows), Y_train)
+    except InvalidParameterError as exc:  # a bad value in conf/features or conf/model
+        raise TopicwireError(f"invalid model configuration: {exc}") from exc
     X_val = model[:-1].transform(texts_of(validation_rows))
     classifier = model[-1]
     classifier.tune_thresholds(X_val, Y_val, strategy=strategy, beta=beta, fallback=fallback)

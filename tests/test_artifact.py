@@ -1,0 +1,111 @@
+"""Publishing and loading the artefact: metadata, version ids, integrity, the Python API."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import pipeline
+from pipeline.artifact import load_model
+from pipeline.errors import TopicwireError
+from pipeline.io import sha256_file
+from pipeline.stages.publish import model_card, publish, version_id
+
+
+def test_artefact_contents(artefact):
+    assert sorted(p.name for p in artefact.iterdir()) == [
+        "README.md",
+        "metadata.json",
+        "model.joblib",
+    ]
+    meta = json.loads((artefact / "metadata.json").read_text())
+    for key in (
+        "version",
+        "created_at",
+        "labels",
+        "thresholds",
+        "metrics",
+        "params",
+        "data",
+        "libraries",
+        "files",
+        "taxonomy",
+    ):
+        assert key in meta, key
+    assert meta["files"]["model.joblib"]["sha256"] == sha256_file(artefact / "model.joblib")
+    assert meta["data"]["fingerprint"] == "f" * 64
+    assert meta["libraries"]["scikit-learn"] and meta["libraries"]["python"]
+    card = (artefact / "README.md").read_text()
+    assert meta["version"] in card and "Micro-F1 **0.900**" in card
+    assert "`arms_transfers`" in card and "Not in:" in card
+
+
+def test_version_id_is_stable_and_tracks_its_inputs():
+    params = {"model": {"C": 1.0}}
+    assert version_id("abc", params, "0.1.0") == version_id("abc", params, "0.1.0")
+    assert version_id("abc", params, "0.1.0") != version_id("abd", params, "0.1.0")
+    assert version_id("abc", params, "0.1.0") != version_id("abc", {"model": {"C": 2.0}}, "0.1.0")
+    assert version_id("abc", params, "0.1.0") != version_id("abc", params, "0.2.0")
+
+
+def test_python_api(artefact):
+    model = pipeline.load_model(artefact)
+    assert model.labels == ["arms_transfers", "energy_infrastructure", "evacuations", "sanctions"]
+    assert model.version.startswith("tw-")
+    texts = [
+        "Washington announced a new military aid package with HIMARS rockets and 155 mm "
+        "shells for Ukraine, the Pentagon said.",
+        "The football club won the cup final.",
+    ]
+    scores = model.predict_scores(texts)
+    assert [sorted(s) for s in scores] == [sorted(model.labels)] * 2
+    assert all(0 <= v <= 1 for s in scores for v in s.values())
+    predicted = model.predict(texts)
+    assert predicted == [
+        [label for label in model.labels if s[label] >= model.thresholds[label]] for s in scores
+    ]
+    assert model.predict([]) == []
+    with pytest.raises(TypeError, match="list of texts"):
+        model.predict("a single string")
+
+
+def test_default_model_comes_from_the_environment(artefact, monkeypatch):
+    monkeypatch.setenv("TOPICWIRE_MODEL", str(artefact))
+    assert load_model().path == artefact
+
+
+def test_tampered_or_truncated_model_is_refused(artefact, tmp_path):
+    import shutil
+
+    for damage in ("tampered", "truncated"):
+        copy = tmp_path / damage
+        shutil.copytree(artefact, copy)
+        data = (copy / "model.joblib").read_bytes()
+        (copy / "model.joblib").write_bytes(
+            data[:-1] + b"\0" if damage == "tampered" else data[: len(data) // 2]
+        )
+        with pytest.raises(TopicwireError, match="does not match the metadata.*refusing to load"):
+            load_model(copy)
+
+
+def test_missing_or_foreign_directories_are_clear_errors(tmp_path):
+    with pytest.raises(TopicwireError, match="no metadata.json; expected a published model"):
+        load_model(tmp_path)
+    with pytest.raises(TopicwireError, match="registry references .* are not available yet"):
+        load_model("topic-classifier@v1.0.0")
+
+
+def test_publish_replaces_the_directory_whole(artefact, tmp_path):
+    meta = json.loads((artefact / "metadata.json").read_text())
+    target = tmp_path / "out"
+    target.mkdir()
+    (target / "stale.txt").write_text("old")
+    publish(artefact / "model.joblib", target, meta)
+    assert sorted(p.name for p in target.iterdir()) == [
+        "README.md",
+        "metadata.json",
+        "model.joblib",
+    ]
+    assert not list(tmp_path.glob(".out*"))  # no staging leftovers
+    assert model_card(meta).startswith("# Model card: topic-classifier")

@@ -1,0 +1,73 @@
+"""Per-label thresholds and scores in [0, 1] for every model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
+
+from pipeline.classifier import PerLabelThresholdClassifier, choose_thresholds, label_matrix
+
+
+def test_threshold_maximises_f1_per_label_hand_computed():
+    Y = np.array([[1, 0], [1, 0], [0, 1], [0, 0], [0, 1]])
+    scores = np.array([[0.9, 0.2], [0.4, 0.1], [0.35, 0.8], [0.1, 0.3], [0.6, 0.7]])
+    # Label 0: positives score 0.9 and 0.4, negatives 0.6, 0.35, 0.1. Cut 0.9 -> F1 2/3;
+    # cut 0.6 -> P 1/2, R 1/2, F1 1/2; cut 0.4 -> P 2/3, R 1 -> F1 0.8 (the best).
+    # Label 1: cut 0.7 catches both positives with no false positive -> F1 1.
+    assert choose_thresholds(Y, scores).tolist() == [0.4, 0.7]
+
+
+def test_ties_go_to_the_highest_threshold_and_untunable_labels_get_the_fallback():
+    Y = np.array([[1, 0], [0, 0], [1, 0]])
+    scores = np.array([[0.8, 0.9], [0.5, 0.2], [0.7, 0.1]])
+    assert choose_thresholds(Y, scores, fallback=0.35).tolist() == [0.7, 0.35]
+    assert choose_thresholds(Y, scores, strategy="fixed", fallback=0.6).tolist() == [0.6, 0.6]
+
+
+def test_beta_trades_precision_for_recall():
+    Y = np.array([[1], [1], [0], [1], [0], [0]])
+    scores = np.array([[0.9], [0.6], [0.55], [0.3], [0.2], [0.1]])
+    recall_first = choose_thresholds(Y, scores, beta=4.0)[0]
+    precision_first = choose_thresholds(Y, scores, beta=0.25)[0]
+    # beta 4: recall dominates, cut 0.3 catches all three positives (F4 ~0.94).
+    # beta 0.25: precision dominates, cut 0.6 (P 1, R 2/3, F ~0.97) beats 0.3 (P 0.6).
+    assert recall_first == 0.3 and precision_first == 0.6
+
+
+def test_unknown_strategy_is_refused():
+    with pytest.raises(ValueError, match="thresholds.strategy must be"):
+        choose_thresholds(np.ones((2, 1)), np.ones((2, 1)), strategy="magic")
+
+
+def toy_data(n=120, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 5))
+    Y = np.column_stack([(X[:, 0] > 0), (X[:, 1] + X[:, 2] > 0.5)]).astype(int)
+    return X, Y
+
+
+def test_predict_applies_the_tuned_thresholds():
+    X, Y = toy_data()
+    clf = PerLabelThresholdClassifier(LogisticRegression()).fit(X, Y)
+    proba = clf.predict_proba(X)
+    clf.thresholds_ = np.array([0.9, 0.1])
+    assert (clf.predict(X) == (proba >= [0.9, 0.1])).all()
+    clf.tune_thresholds(X, Y)
+    assert clf.thresholds_.tolist() == choose_thresholds(Y, proba).tolist()
+
+
+def test_svm_needs_calibration_and_then_gives_probabilities():
+    X, Y = toy_data()
+    with pytest.raises(
+        ValueError, match="LinearSVC has no predict_proba; set the model's calibration"
+    ):
+        PerLabelThresholdClassifier(LinearSVC()).fit(X, Y)
+    clf = PerLabelThresholdClassifier(LinearSVC(), calibration={"method": "sigmoid", "cv": 3})
+    proba = clf.fit(X, Y).predict_proba(X)
+    assert proba.shape == (len(X), 2) and proba.min() >= 0 and proba.max() <= 1
+
+
+def test_label_matrix_follows_taxonomy_order():
+    assert label_matrix([["b"], [], ["a", "b"]], ["a", "b"]).tolist() == [[0, 1], [0, 0], [1, 1]]
