@@ -28,12 +28,18 @@ def score_predictions(
     Y: np.ndarray, predicted: np.ndarray, thresholds: Sequence[float], labels: Sequence[str]
 ) -> dict[str, Any]:
     """Micro/macro F1 and per-label precision, recall, F1 and support."""
-    metrics: dict[str, Any] = {"test_articles": int(Y.shape[0])}
-    for average in ("micro", "macro"):
-        p, r, f, _ = precision_recall_fscore_support(Y, predicted, average=average, zero_division=0)
-        metrics[f"{average}_f1"] = _r(f)
-        metrics[f"{average}_precision"] = _r(p)
-        metrics[f"{average}_recall"] = _r(r)
+    # Headline figures first: `dvc exp show` lists metrics in file order.
+    metrics: dict[str, Any] = {}
+    averages = {
+        avg: precision_recall_fscore_support(Y, predicted, average=avg, zero_division=0)
+        for avg in ("micro", "macro")
+    }
+    for avg, (_, _, f, _) in averages.items():
+        metrics[f"{avg}_f1"] = _r(f)
+    for avg, (p, r, _, _) in averages.items():
+        metrics[f"{avg}_precision"] = _r(p)
+        metrics[f"{avg}_recall"] = _r(r)
+    metrics["test_articles"] = int(Y.shape[0])
     p, r, f, s = precision_recall_fscore_support(Y, predicted, average=None, zero_division=0)
     metrics["per_label"] = {
         label: {

@@ -1,0 +1,156 @@
+"""End to end: the real `dvc repro`, `dvc exp run` and `dvc queue` in temporary copies."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import run
+
+pytestmark = pytest.mark.e2e
+LABELS = ["arms_transfers", "energy_infrastructure", "evacuations", "sanctions"]
+
+
+@pytest.fixture()
+def project(reproduced, tmp_path) -> Path:
+    """A private copy of the reproduced project (outputs, cache and git history included)."""
+    copy = tmp_path / "project"
+    shutil.copytree(reproduced, copy, symlinks=True)
+    return copy
+
+
+def ran_stages(output: str) -> list[str]:
+    return [
+        line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage '")
+    ]
+
+
+def test_repro_trains_evaluates_and_publishes(reproduced):
+    log = (reproduced / "repro.log").read_text()
+    assert ran_stages(log) == ["ingest", "label", "split", "train", "evaluate", "publish"]
+    metrics = json.loads((reproduced / "reports/metrics.json").read_text())
+    for key in ("micro_f1", "macro_f1"):
+        assert 0 <= metrics[key] <= 1
+    for label in LABELS:
+        assert set(metrics["per_label"][label]) >= {"precision", "recall", "f1", "support"}
+        curve = (reproduced / f"reports/plots/precision_recall/{label}.csv").read_text()
+        assert curve.startswith("recall,precision,threshold\n") and curve.count("\n") > 2
+    artefact = reproduced / "models/topic-classifier"
+    meta = json.loads((artefact / "metadata.json").read_text())
+    assert meta["labels"] == LABELS and meta["metrics"] == metrics
+    assert (
+        meta["data"]["fingerprint"]
+        == json.loads((reproduced / "reports/split.json").read_text())["fingerprint"]
+    )
+    assert (artefact / "README.md").read_text().startswith("# Model card")
+
+
+def test_second_repro_does_nothing(reproduced):
+    result = run(["dvc", "repro"], reproduced)
+    assert ran_stages(result.stdout) == []
+    assert "Data and pipelines are up to date." in result.stdout
+    status = run(["dvc", "status", "--json"], reproduced)
+    assert json.loads(status.stdout) == {}
+
+
+def test_same_inputs_give_the_same_metrics_bit_for_bit(project):
+    before = (project / "reports/metrics.json").read_bytes()
+    run(["dvc", "repro", "--force"], project)
+    assert (project / "reports/metrics.json").read_bytes() == before
+
+
+def test_a_raw_page_is_predicted_exactly_as_its_ingested_version(reproduced):
+    from datasets import Dataset
+
+    from pipeline import load_model
+    from pipeline.text import join_title_body
+
+    model = load_model(reproduced / "models/topic-classifier")
+    rows = Dataset.from_parquet(str(reproduced / "data/interim/articles.parquet")).to_list()
+    pages = [r for r in rows if r["source"].endswith(".txt")]
+    assert pages
+    raw = [(reproduced / r["source"]).read_text(encoding="utf-8") for r in pages]
+    ingested = [join_title_body(r["title"], r["text"]) for r in pages]
+    assert (model.score_matrix(raw) == model.score_matrix(ingested)).all()
+
+
+def test_editing_conf_retrains_with_the_new_value(project):
+    conf = project / "conf/model/logistic_regression.yaml"
+    conf.write_text(conf.read_text().replace("C: 10.0", "C: 0.5"))
+    status = run(["dvc", "status"], project).stdout
+    assert "compose" in status and "modified:           conf" in status
+    result = run(["dvc", "repro"], project)
+    assert ran_stages(result.stdout) == ["compose", "train", "evaluate", "publish"]
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    assert params["model"]["estimator"]["C"] == 0.5
+    meta = json.loads((project / "models/topic-classifier/metadata.json").read_text())
+    assert meta["params"]["model"]["estimator"]["C"] == 0.5
+    assert ran_stages(run(["dvc", "repro"], project).stdout) == []
+
+
+def test_a_hand_edit_of_params_yaml_is_overwritten_from_conf(project):
+    params = project / "params.yaml"
+    original = params.read_text()
+    params.write_text(original.replace("seed: 42", "seed: 7"))
+    result = run(["dvc", "repro"], project)
+    assert "compose" in ran_stages(result.stdout)
+    assert params.read_text() == original
+
+
+def experiments(project: Path) -> dict[str, dict]:
+    shown = json.loads(run(["dvc", "exp", "show", "--json"], project).stdout)
+    found = {}
+    for baseline in shown:
+        for exp in baseline.get("experiments") or []:
+            rev = exp["revs"][0]
+            found[rev["name"]] = {
+                "params": rev["data"]["params"]["params.yaml"]["data"],
+                "metrics": rev["data"]["metrics"]["reports/metrics.json"]["data"],
+            }
+    return found
+
+
+def test_exp_run_with_a_config_group_and_a_key_override(project):
+    result = run(
+        [
+            "dvc",
+            "exp",
+            "run",
+            "-n",
+            "svm-beta2",
+            "-S",
+            "model=linear_svm",
+            "-S",
+            "thresholds.beta=2.0",
+        ],
+        project,
+    )
+    assert "ingest" not in ran_stages(result.stdout)
+    exp = experiments(project)["svm-beta2"]
+    assert exp["params"]["model"]["name"] == "linear_svm"
+    assert exp["params"]["model"]["calibration"] == {"method": "sigmoid", "cv": 3}
+    assert exp["params"]["thresholds"]["beta"] == 2.0
+    assert set(exp["metrics"]) >= {"micro_f1", "macro_f1", "per_label"}
+    meta = json.loads((project / "models/topic-classifier/metadata.json").read_text())
+    assert meta["params"]["model"]["name"] == "linear_svm"
+
+
+def test_queued_sweep_runs_every_option(project):
+    run(["dvc", "exp", "run", "--queue", "-S", "model=sgd,complement_nb"], project)
+    run(["dvc", "queue", "start"], project)
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        status = run(["dvc", "queue", "status"], project).stdout
+        if "Queued" not in status and "Running" not in status:
+            break
+        time.sleep(3)
+    assert "Failed" not in status, status
+    found = experiments(project)
+    models = sorted(e["params"]["model"]["name"] for e in found.values())
+    assert models == ["complement_nb", "sgd"], status
+    assert all("micro_f1" in e["metrics"] for e in found.values())
