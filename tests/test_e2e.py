@@ -50,6 +50,11 @@ def test_repro_trains_evaluates_and_publishes(reproduced):
     assert (artefact / "README.md").read_text().startswith("# Model card")
 
 
+def test_plots_are_visible_to_dvc(reproduced):
+    shown = json.loads(run(["dvc", "plots", "show", "--json"], reproduced).stdout)["data"]
+    assert sorted(shown) == [f"reports/plots/precision_recall/{label}.csv" for label in LABELS]
+
+
 def test_second_repro_does_nothing(reproduced):
     result = run(["dvc", "repro"], reproduced)
     assert ran_stages(result.stdout) == []
