@@ -17,13 +17,14 @@ import csv
 import json
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from pipeline.errors import BadRecord, TopicwireError
 
 FORMATS = (".txt", ".jsonl", ".csv", ".parquet")
+_ARTICLE_FIELDS = ("id", "title", "text", "labels")
 _EXTRA = "\x00extra"  # DictReader key for cells beyond the header
 
 
@@ -35,6 +36,7 @@ class RawArticle:
     labels: list[str] | None  # None: unlabelled; []: labelled with no topic
     source: str
     line: int
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)  # the record's other fields
 
 
 def find_inputs(root: str | Path) -> list[Path]:
@@ -181,7 +183,8 @@ def parse_record(
     labels = parse_labels(record.get("labels"))
     if isinstance(labels, str):
         return bad(labels)
-    return RawArticle(article_id, text, title or None, labels, source, line)
+    extra = {k: v for k, v in record.items() if k not in _ARTICLE_FIELDS}
+    return RawArticle(article_id, text, title or None, labels, source, line, extra)
 
 
 def parse_labels(value: Any) -> list[str] | None | str:

@@ -104,12 +104,25 @@ def artefact(tmp_path_factory) -> Path:
             label: {"precision": 1.0, "recall": 0.5, "f1": 0.667, "support": 3} for label in labels
         },
     }
+    corpus = {
+        "records_read": len(rows),
+        "inputs": {".jsonl": {"files": 1, "records": len(rows)}},
+        "bad_records_skipped": 0,
+        "duplicates_dropped": {"exact": 0, "near": 0},
+        "articles": len(rows),
+        "gold": len(rows),
+        "unlabelled": 0,
+        "label_counts": dict.fromkeys(labels, 9),
+        "no_topic": 12,
+        "multi_topic": 11,
+    }
     meta = build_metadata(
         "topic-classifier",
         to_plain(params),
         metrics,
         split,
         report,
+        corpus,
         sha256_file(work / "trained.joblib"),
         (work / "trained.joblib").stat().st_size,
         "2026-01-01T00:00:00+00:00",

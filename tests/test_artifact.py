@@ -39,6 +39,7 @@ def test_artefact_contents(artefact):
     card = (artefact / "README.md").read_text()
     assert meta["version"] in card and "Micro-F1 **0.900**" in card
     assert "`arms_transfers`" in card and "Not in:" in card
+    assert "Corpus: 38 records read" in card
 
 
 def test_version_id_is_stable_and_tracks_its_inputs():

@@ -14,7 +14,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ class Annotation:
     labels: list[str]
     source: str
     line: int
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)  # other fields, kept as is
 
 
 def read_annotations(path: str | Path) -> Iterator[Annotation | BadRecord]:
@@ -73,7 +74,8 @@ def _annotation(record: Any, source: str, line: int) -> Annotation | BadRecord:
         return BadRecord(source, line, "missing field 'labels'; expected a list ([] for no topic)")
     if isinstance(labels, str):
         return BadRecord(source, line, labels)
-    return Annotation(str(record["id"]).strip(), sorted(set(labels)), source, line)
+    extra = {k: v for k, v in record.items() if k not in ("id", "labels")}
+    return Annotation(str(record["id"]).strip(), sorted(set(labels)), source, line, extra)
 
 
 def attach_labels(

@@ -53,6 +53,7 @@ def build_metadata(
     metrics: dict[str, Any],
     split_summary: dict[str, Any],
     train_report: dict[str, Any],
+    corpus: dict[str, Any],
     model_sha256: str,
     model_bytes: int,
     created_at: str,
@@ -70,6 +71,7 @@ def build_metadata(
         "params": params,
         "data": {
             "fingerprint": split_summary["fingerprint"],
+            "corpus": corpus,
             **{k: split_summary[k] for k in ("train", "validation", "test")},
         },
         "libraries": libraries,
@@ -82,6 +84,37 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def corpus_summary(ingest: dict[str, Any], label: dict[str, Any]) -> dict[str, Any]:
+    """What the model was trained from, from the ingest and label reports."""
+    return {
+        "records_read": ingest["records_read"],
+        "inputs": ingest["inputs"],
+        "bad_records_skipped": ingest["bad_records_skipped"],
+        "duplicates_dropped": ingest["duplicates_dropped"],
+        "articles": label["articles"],
+        "gold": label["gold"],
+        "unlabelled": label["unlabelled"],
+        "label_counts": label["label_counts"],
+        "no_topic": label["no_topic"],
+        "multi_topic": label["multi_topic"],
+    }
+
+
+def _corpus_text(corpus: dict[str, Any], labels: list[str]) -> str:
+    inputs = ", ".join(
+        f"{v['records']} from {k} ({v['files']} files)" for k, v in corpus["inputs"].items()
+    )
+    dups = corpus["duplicates_dropped"]
+    counts = ", ".join(f"`{label}` {corpus['label_counts'][label]}" for label in labels)
+    return (
+        f"Corpus: {corpus['records_read']} records read ({inputs}); "
+        f"{corpus['bad_records_skipped']} bad records skipped; {dups['exact']} exact and "
+        f"{dups['near']} near duplicates dropped; {corpus['gold']} articles with gold labels, "
+        f"{corpus['unlabelled']} unlabelled. Labels: {counts}; no topic "
+        f"{corpus['no_topic']}, two or more topics {corpus['multi_topic']}."
+    )
 
 
 def model_card(meta: dict[str, Any]) -> str:
@@ -139,6 +172,8 @@ Micro-F1 **{metrics["micro_f1"]:.3f}**, macro-F1 **{metrics["macro_f1"]:.3f}**.
 {_table(["label", "precision", "recall", "F1", "support", "threshold"], metric_rows)}
 
 ## Data
+{_corpus_text(data["corpus"], meta["labels"])}
+
 Data fingerprint `{data["fingerprint"][:16]}`. Articles per split (labelled articles only):
 
 {_table(["split", "articles", "no topic", *meta["labels"]], data_rows)}
@@ -187,6 +222,8 @@ def main() -> None:
     from pipeline.config import load_params, to_plain
     from pipeline.io import read_json
     from pipeline.stages.evaluate import METRICS
+    from pipeline.stages.ingest import REPORT as INGEST_REPORT
+    from pipeline.stages.label import REPORT as LABEL_REPORT
     from pipeline.stages.split import REPORT as SPLIT_REPORT
     from pipeline.stages.train import MODEL_FILE as TRAINED
     from pipeline.stages.train import REPORT as TRAIN_REPORT
@@ -199,6 +236,7 @@ def main() -> None:
         metrics=read_json(METRICS),
         split_summary=read_json(SPLIT_REPORT),
         train_report=read_json(TRAIN_REPORT),
+        corpus=corpus_summary(read_json(INGEST_REPORT), read_json(LABEL_REPORT)),
         model_sha256=sha256_file(TRAINED),
         model_bytes=Path(TRAINED).stat().st_size,
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),

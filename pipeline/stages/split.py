@@ -26,6 +26,42 @@ SPLITS = ("train", "validation", "test")
 REPORT = "reports/split.json"
 
 
+def duplicate_groups_matrix(
+    gold: Sequence[dict[str, Any]], labels: Sequence[str]
+) -> tuple[list[list[int]], np.ndarray]:
+    """Groups of article indices (near copies together) and a label matrix per group, with a
+    last column for "no topic" so that topic-less articles are stratified too."""
+    by_key: dict[str, list[int]] = {}
+    for i, row in enumerate(gold):
+        by_key.setdefault(row.get("dup_group") or row["id"], []).append(i)
+    groups = [by_key[key] for key in sorted(by_key)]
+    index = {label: j for j, label in enumerate(labels)}
+    Y = np.zeros((len(groups), len(labels) + 1), dtype=np.int8)
+    for g, members in enumerate(groups):
+        for i in members:
+            for label in gold[i]["labels"]:
+                Y[g, index[label]] = 1
+        Y[g, -1] = int(not Y[g, :-1].any())
+    return groups, Y
+
+
+def holdout(
+    Y: np.ndarray, members: np.ndarray, fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified split of the groups `members` into (kept, held out ~fraction)."""
+    from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
+
+    splitter = MultilabelStratifiedShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
+    keep, held = next(splitter.split(np.zeros((len(members), 1)), Y[members]))
+    return members[keep], members[held]
+
+
+def articles_of(
+    groups: Sequence[Sequence[int]], members: np.ndarray, gold: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    return [gold[i] for i in sorted(i for g in members for i in groups[g])]
+
+
 def split_articles(
     rows: Sequence[dict[str, Any]],
     labels: Sequence[str],
@@ -34,46 +70,24 @@ def split_articles(
     seed: int,
 ) -> dict[str, list[dict[str, Any]]]:
     """Assign every gold-labelled article to one split; the core of the stage."""
-    from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
-
     if not (0 < validation_size < 1 and 0 < test_size < 1 and validation_size + test_size < 1):
         raise TopicwireError(
             f"split sizes must be fractions with validation_size + test_size < 1, got "
             f"validation_size={validation_size}, test_size={test_size}"
         )
     gold = [r for r in rows if r.get("label_source") == GOLD]
-    groups: dict[str, list[int]] = {}
-    for i, row in enumerate(gold):
-        groups.setdefault(row.get("dup_group") or row["id"], []).append(i)
-    keys = sorted(groups)
-    if len(keys) < 10:
+    groups, Y = duplicate_groups_matrix(gold, labels)
+    if len(groups) < 10:
         raise TopicwireError(
-            f"only {len(keys)} labelled articles (after grouping duplicates); "
+            f"only {len(groups)} labelled articles (after grouping duplicates); "
             "expected at least 10 to make train, validation and test splits"
         )
-    # One column per label plus "no topic", so topic-less articles are stratified too.
-    index = {label: j for j, label in enumerate(labels)}
-    Y = np.zeros((len(keys), len(labels) + 1), dtype=np.int8)
-    for g, key in enumerate(keys):
-        for i in groups[key]:
-            for label in gold[i]["labels"]:
-                Y[g, index[label]] = 1
-        Y[g, -1] = int(not Y[g, :-1].any())
-
-    def divide(members: np.ndarray, fraction: float, offset: int) -> tuple[np.ndarray, np.ndarray]:
-        splitter = MultilabelStratifiedShuffleSplit(
-            n_splits=1, test_size=fraction, random_state=seed + offset
-        )
-        keep, held = next(splitter.split(np.zeros((len(members), 1)), Y[members]))
-        return members[keep], members[held]
-
-    rest, test = divide(np.arange(len(keys)), test_size, 0)
-    train, validation = divide(rest, validation_size / (1 - test_size), 1)
-    result: dict[str, list[dict[str, Any]]] = {}
-    for name, members in zip(SPLITS, (train, validation, test), strict=True):
-        chosen = sorted(i for g in members for i in groups[keys[g]])
-        result[name] = [gold[i] for i in chosen]
-    return result
+    rest, test = holdout(Y, np.arange(len(groups)), test_size, seed)
+    train, validation = holdout(Y, rest, validation_size / (1 - test_size), seed + 1)
+    return {
+        name: articles_of(groups, members, gold)
+        for name, members in zip(SPLITS, (train, validation, test), strict=True)
+    }
 
 
 def fingerprint(splits: dict[str, list[dict[str, Any]]]) -> str:
