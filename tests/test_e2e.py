@@ -145,6 +145,14 @@ def test_exp_run_with_a_config_group_and_a_key_override(project):
     assert meta["params"]["model"]["name"] == "linear_svm"
 
 
+def test_exp_run_without_overrides_after_a_conf_edit_uses_the_edit(project):
+    # `dvc exp run` composes params.yaml only when given -S; the compose stage covers the rest.
+    conf = project / "conf/config.yaml"
+    conf.write_text(conf.read_text().replace("beta: 1.0", "beta: 0.5"))
+    run(["dvc", "exp", "run", "-n", "edited"], project)
+    assert experiments(project)["edited"]["params"]["thresholds"]["beta"] == 0.5
+
+
 def test_queued_sweep_runs_every_option(project):
     run(["dvc", "exp", "run", "--queue", "-S", "model=sgd,complement_nb"], project)
     run(["dvc", "queue", "start"], project)
