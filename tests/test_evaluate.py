@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.stages.evaluate import precision_recall_points, score_predictions
+from pipeline.stages.evaluate import data_summary, precision_recall_points, score_predictions
 
 
 def test_micro_macro_and_per_label_hand_computed():
@@ -33,3 +33,18 @@ def test_precision_recall_points_are_thinned_and_empty_without_positives():
     assert points[0][0] == 1.0  # the lowest threshold recalls everything
     assert all(0 <= r <= 1 and 0 <= p <= 1 for r, p, _ in points)
     assert precision_recall_points(np.zeros(5, dtype=int), np.ones(5), 10) == []
+
+
+def test_data_summary_adds_up_the_splits():
+    split = {
+        name: {"articles": n, "no_topic": 1, "labels": {"a": n - 1, "b": 1}}
+        for name, n in (("train", 7), ("validation", 2), ("test", 3))
+    }
+    assert data_summary(split, ["a", "b"]) == {
+        "articles": 12,
+        "train_articles": 7,
+        "validation_articles": 2,
+        "test_articles": 3,
+        "no_topic": 3,
+        "label_counts": {"a": 9, "b": 3},
+    }

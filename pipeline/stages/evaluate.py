@@ -54,6 +54,19 @@ def score_predictions(
     return metrics
 
 
+def data_summary(split_report: dict[str, Any], labels: Sequence[str]) -> dict[str, Any]:
+    """Corpus figures beside the scores, so experiments on different data can be told apart."""
+    splits = ("train", "validation", "test")
+    return {
+        "articles": sum(split_report[s]["articles"] for s in splits),
+        **{f"{s}_articles": split_report[s]["articles"] for s in splits},
+        "no_topic": sum(split_report[s]["no_topic"] for s in splits),
+        "label_counts": {
+            label: sum(split_report[s]["labels"][label] for s in splits) for label in labels
+        },
+    }
+
+
 def precision_recall_points(
     y: np.ndarray, scores: np.ndarray, max_points: int
 ) -> list[list[float]]:
@@ -76,7 +89,8 @@ def main() -> None:
     from pipeline.classifier import label_matrix
     from pipeline.config import load_params, taxonomy_labels
     from pipeline.dataset import load_articles
-    from pipeline.io import write_csv_rows, write_json
+    from pipeline.io import read_json, write_csv_rows, write_json
+    from pipeline.stages.split import REPORT as SPLIT_REPORT
     from pipeline.stages.train import MODEL_FILE, texts_of
 
     params = load_params()
@@ -87,6 +101,7 @@ def main() -> None:
     scores = model.predict_proba(texts_of(rows))
     thresholds = model[-1].thresholds_
     metrics = score_predictions(Y, (scores >= thresholds).astype(int), thresholds, labels)
+    metrics["data"] = data_summary(read_json(SPLIT_REPORT), labels)
     write_json(METRICS, metrics)
     curves = Path(CURVES_DIR)
     for j, label in enumerate(labels):
