@@ -53,8 +53,11 @@ def cross_validate(
             params.thresholds.fallback,
         )
         truth = label_matrix([r["labels"] for r in test_rows], labels)
-        predicted = model.predict(texts_of(test_rows))
-        per_fold.append(score_predictions(truth, predicted, model[-1].thresholds_, labels))
+        scores = model.predict_proba(texts_of(test_rows))
+        thresholds = model[-1].thresholds_
+        per_fold.append(
+            score_predictions(truth, (scores >= thresholds).astype(int), thresholds, labels, scores)
+        )
         log.info(
             "fold %d/%d: micro-F1 %.3f, macro-F1 %.3f",
             k + 1,

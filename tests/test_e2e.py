@@ -52,7 +52,37 @@ def test_repro_trains_evaluates_and_publishes(reproduced):
 
 def test_plots_are_visible_to_dvc(reproduced):
     shown = json.loads(run(["dvc", "plots", "show", "--json"], reproduced).stdout)["data"]
-    assert sorted(shown) == [f"reports/plots/precision_recall/{label}.csv" for label in LABELS]
+    per_label = [
+        f"reports/plots/{kind}/{label}.{ext}"
+        for kind, ext in (
+            ("precision_recall", "csv"),
+            ("threshold_f1", "csv"),
+            ("calibration", "csv"),
+            ("confusion", "json"),
+        )
+        for label in LABELS
+    ]
+    cooccurrence = [
+        "reports/plots/cooccurrence/predicted.json",
+        "reports/plots/cooccurrence/true.json",
+    ]
+    assert sorted(shown) == sorted(per_label + cooccurrence)
+    assert all(shown[name][0]["content"] for name in shown)  # every plot renders with data
+
+
+def test_metrics_carry_intervals_baselines_and_ranking_scores(reproduced):
+    metrics = json.loads((reproduced / "reports/metrics.json").read_text())
+    for key in ("micro_f1", "macro_f1"):
+        assert metrics["ci"][key]["low"] <= metrics[key] <= metrics["ci"][key]["high"]
+    assert set(metrics["baselines"]) == {"nothing", "prior", "keywords"}
+    assert metrics["gain_over_baselines"]["keywords"]["micro_f1"] == round(
+        metrics["micro_f1"] - metrics["baselines"]["keywords"]["micro_f1"], 6
+    )
+    for label in LABELS:
+        assert 0 <= metrics["per_label"][label]["roc_auc"] <= 1
+        assert 0 <= metrics["per_label"][label]["average_precision"] <= 1
+    predictions = (reproduced / "reports/predictions.jsonl").read_text().splitlines()
+    assert len(predictions) == metrics["test_articles"]
 
 
 def test_second_repro_does_nothing(reproduced):

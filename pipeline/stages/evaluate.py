@@ -1,23 +1,37 @@
-"""Stage evaluate: the trained model on the test split -> metrics and precision-recall curves.
+"""Stage evaluate: the trained model on the test split -> metrics, baselines and plot data.
 
-reports/metrics.json (a DVC metric: `dvc exp show`, `dvc metrics diff`) holds micro and macro F1
-and, per label, precision, recall, F1, support and the tuned threshold. reports/plots/
-precision_recall/<label>.csv (DVC plots: `dvc plots show`, `dvc plots diff`) holds each label's
-curve on the test split.
+reports/metrics.json (DVC metrics: `dvc exp show`, `dvc metrics diff`): micro, macro, weighted
+and samples F1, subset accuracy, Hamming loss, 95 % bootstrap intervals for micro- and macro-F1;
+per label precision, recall, F1, support, ROC AUC, average precision and the tuned threshold;
+three baselines scored on the same articles and the model's gain over each; corpus figures.
+reports/plots/ (DVC plots: `dvc plots show`, `dvc plots diff`): per label precision-recall,
+threshold-vs-F1 and calibration curves and confusion counts; label co-occurrence, true and
+predicted. reports/predictions.jsonl: every test article's true labels and scores, for the
+report's error analysis and for paired comparisons between models.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import precision_recall_curve, precision_recall_fscore_support
+from sklearn.metrics import precision_recall_curve
+
+from pipeline.evaluation import (
+    baselines,
+    bootstrap_ci,
+    calibration_points,
+    per_label_metrics,
+    summary_metrics,
+    threshold_f1_curve,
+)
 
 log = logging.getLogger("topicwire")
 METRICS = "reports/metrics.json"
-CURVES_DIR = "reports/plots/precision_recall"
+PLOTS_DIR = "reports/plots"
+PREDICTIONS = "reports/predictions.jsonl"
 
 
 def _r(x: float) -> float:
@@ -25,46 +39,42 @@ def _r(x: float) -> float:
 
 
 def score_predictions(
-    Y: np.ndarray, predicted: np.ndarray, thresholds: Sequence[float], labels: Sequence[str]
+    Y: np.ndarray,
+    predicted: np.ndarray,
+    thresholds: Sequence[float],
+    labels: Sequence[str],
+    scores: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Micro/macro F1 and per-label precision, recall, F1 and support."""
-    # Headline figures first: `dvc exp show` lists metrics in file order.
-    metrics: dict[str, Any] = {}
-    averages = {
-        avg: precision_recall_fscore_support(Y, predicted, average=avg, zero_division=0)
-        for avg in ("micro", "macro")
+    """Summary metrics (headline figures first: `dvc exp show` keeps file order) and per label."""
+    return {
+        **summary_metrics(Y, predicted),
+        "test_articles": int(Y.shape[0]),
+        "per_label": per_label_metrics(Y, predicted, scores, thresholds, labels),
     }
-    for avg, (_, _, f, _) in averages.items():
-        metrics[f"{avg}_f1"] = _r(f)
-    for avg, (p, r, _, _) in averages.items():
-        metrics[f"{avg}_precision"] = _r(p)
-        metrics[f"{avg}_recall"] = _r(r)
-    metrics["test_articles"] = int(Y.shape[0])
-    p, r, f, s = precision_recall_fscore_support(Y, predicted, average=None, zero_division=0)
-    metrics["per_label"] = {
-        label: {
-            "precision": _r(p[j]),
-            "recall": _r(r[j]),
-            "f1": _r(f[j]),
-            "support": int(s[j]),
-            "threshold": _r(thresholds[j]),
-        }
-        for j, label in enumerate(labels)
+
+
+def evaluate(
+    Y: np.ndarray,
+    scores: np.ndarray,
+    thresholds: np.ndarray,
+    labels: Sequence[str],
+    Y_train: np.ndarray,
+    texts: Sequence[str],
+    keywords: Mapping[str, Sequence[str]],
+    seed: int,
+    resamples: int = 1000,
+    confidence: float = 0.95,
+) -> dict[str, Any]:
+    """All test-split metrics of a model; the core of the stage."""
+    predicted = (scores >= thresholds).astype(int)
+    metrics = score_predictions(Y, predicted, thresholds, labels, scores)
+    metrics["ci"] = bootstrap_ci(Y, predicted, resamples, seed, confidence)
+    metrics["baselines"] = baselines(Y, Y_train, texts, keywords, labels, seed)
+    metrics["gain_over_baselines"] = {
+        name: {key: _r(metrics[key] - base[key]) for key in ("micro_f1", "macro_f1")}
+        for name, base in metrics["baselines"].items()
     }
     return metrics
-
-
-def data_summary(split_report: dict[str, Any], labels: Sequence[str]) -> dict[str, Any]:
-    """Corpus figures beside the scores, so experiments on different data can be told apart."""
-    splits = ("train", "validation", "test")
-    return {
-        "articles": sum(split_report[s]["articles"] for s in splits),
-        **{f"{s}_articles": split_report[s]["articles"] for s in splits},
-        "no_topic": sum(split_report[s]["no_topic"] for s in splits),
-        "label_counts": {
-            label: sum(split_report[s]["labels"][label] for s in splits) for label in labels
-        },
-    }
 
 
 def precision_recall_points(
@@ -81,37 +91,138 @@ def precision_recall_points(
     return [[_r(rc), _r(pr), _r(t)] for rc, pr, t in rows]
 
 
+def plot_data(
+    Y: np.ndarray,
+    scores: np.ndarray,
+    thresholds: np.ndarray,
+    labels: Sequence[str],
+    max_points: int,
+    calibration_bins: int,
+) -> dict[str, Any]:
+    """Everything under reports/plots/: {relative path: (header, rows) or list of records}."""
+    predicted = scores >= thresholds
+    files: dict[str, Any] = {}
+    yes_no = ("no", "yes")
+    for j, label in enumerate(labels):
+        files[f"precision_recall/{label}.csv"] = (
+            ["recall", "precision", "threshold"],
+            precision_recall_points(Y[:, j], scores[:, j], max_points),
+        )
+        files[f"threshold_f1/{label}.csv"] = (
+            ["threshold", "f1"],
+            threshold_f1_curve(Y[:, j], scores[:, j]),
+        )
+        files[f"calibration/{label}.csv"] = (
+            ["mean_score", "fraction_positive", "articles"],
+            calibration_points(Y[:, j], scores[:, j], calibration_bins),
+        )
+        files[f"confusion/{label}.json"] = [
+            {"actual": yes_no[int(a)], "predicted": yes_no[int(p)]}
+            for a, p in zip(Y[:, j], predicted[:, j], strict=True)
+        ]
+    for name, matrix in (("true", Y.astype(bool)), ("predicted", predicted)):
+        files[f"cooccurrence/{name}.json"] = [
+            {"label": labels[a], "with": labels[b]}
+            for row in matrix
+            for a in np.flatnonzero(row)
+            for b in np.flatnonzero(row)
+        ]
+    return files
+
+
+def data_summary(split_report: dict[str, Any], labels: Sequence[str]) -> dict[str, Any]:
+    """Corpus figures beside the scores, so experiments on different data can be told apart."""
+    splits = ("train", "validation", "test")
+    return {
+        "articles": sum(split_report[s]["articles"] for s in splits),
+        **{f"{s}_articles": split_report[s]["articles"] for s in splits},
+        "no_topic": sum(split_report[s]["no_topic"] for s in splits),
+        "label_counts": {
+            label: sum(split_report[s]["labels"][label] for s in splits) for label in labels
+        },
+    }
+
+
 def main() -> None:
+    import json
     from pathlib import Path
 
     import joblib
 
     from pipeline.classifier import label_matrix
-    from pipeline.config import load_params, taxonomy_labels
+    from pipeline.config import load_params, taxonomy_labels, to_plain
     from pipeline.dataset import load_articles
-    from pipeline.io import read_json, write_csv_rows, write_json
+    from pipeline.io import atomic_path, read_json, write_csv_rows, write_json
     from pipeline.stages.split import REPORT as SPLIT_REPORT
     from pipeline.stages.train import MODEL_FILE, texts_of
 
     params = load_params()
     labels = taxonomy_labels(params)
-    rows = load_articles(Path(params.data.split_dir) / "test.parquet").to_list()
+    split_dir = Path(params.data.split_dir)
+    rows = load_articles(split_dir / "test.parquet").to_list()
+    train_labels = load_articles(split_dir / "train.parquet")["labels"]
     model = joblib.load(MODEL_FILE)
     Y = label_matrix([r["labels"] for r in rows], labels)
-    scores = model.predict_proba(texts_of(rows))
+    texts = texts_of(rows)
+    scores = model.predict_proba(texts)
     thresholds = model[-1].thresholds_
-    metrics = score_predictions(Y, (scores >= thresholds).astype(int), thresholds, labels)
+    keywords = {
+        label: list(spec.get("keywords") or ())
+        for label, spec in to_plain(params.taxonomy.labels).items()
+    }
+    metrics = evaluate(
+        Y,
+        scores,
+        thresholds,
+        labels,
+        label_matrix(train_labels, labels),
+        texts,
+        keywords,
+        params.seed,
+        params.evaluate.bootstrap_resamples,
+        params.evaluate.confidence,
+    )
     metrics["data"] = data_summary(read_json(SPLIT_REPORT), labels)
     write_json(METRICS, metrics)
-    curves = Path(CURVES_DIR)
-    for j, label in enumerate(labels):
-        points = precision_recall_points(Y[:, j], scores[:, j], params.evaluate.max_curve_points)
-        write_csv_rows(curves / f"{label}.csv", ["recall", "precision", "threshold"], points)
+    for rel, content in plot_data(
+        Y,
+        scores,
+        thresholds,
+        labels,
+        params.evaluate.max_curve_points,
+        params.evaluate.calibration_bins,
+    ).items():
+        path = Path(PLOTS_DIR) / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if rel.endswith(".csv"):
+            write_csv_rows(path, *content)
+        else:
+            write_json(path, content)
+    with atomic_path(PREDICTIONS) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        for row, score_row in zip(rows, scores, strict=True):
+            fh.write(
+                json.dumps(
+                    {
+                        "id": row["id"],
+                        "labels": row["labels"],
+                        "scores": [_r(s) for s in score_row],
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
+    ci = metrics["ci"]
     log.info(
-        "test micro-F1 %.3f, macro-F1 %.3f on %d articles",
+        "test micro-F1 %.3f [%.3f, %.3f], macro-F1 %.3f [%.3f, %.3f] on %d articles; "
+        "keyword baseline micro-F1 %.3f",
         metrics["micro_f1"],
+        ci["micro_f1"]["low"],
+        ci["micro_f1"]["high"],
         metrics["macro_f1"],
+        ci["macro_f1"]["low"],
+        ci["macro_f1"]["high"],
         len(rows),
+        metrics["baselines"]["keywords"]["micro_f1"],
     )
 
 

@@ -1,0 +1,212 @@
+"""Multi-label evaluation: metrics, bootstrap confidence intervals, baselines, curve data.
+
+Pure functions over label-indicator matrices (rows: articles, columns: labels in taxonomy order);
+the evaluate stage and `topicwire compare` call them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import (
+    average_precision_score,
+    f1_score,
+    hamming_loss,
+    precision_recall_fscore_support,
+    roc_auc_score,
+)
+
+AVERAGES = ("micro", "macro", "weighted", "samples")
+
+
+def _r(x: float) -> float:
+    return round(float(x), 6)
+
+
+def summary_metrics(Y: np.ndarray, P: np.ndarray) -> dict[str, float]:
+    """Averaged F1 (and micro/macro precision and recall), subset accuracy, Hamming loss."""
+    out: dict[str, float] = {}
+    for average in AVERAGES:
+        # samples: an article with no true and no predicted label is a perfect answer (F1 = 1)
+        zero = 1.0 if average == "samples" else 0.0
+        out[f"{average}_f1"] = _r(f1_score(Y, P, average=average, zero_division=zero))
+    for average in ("micro", "macro"):
+        p, r, _, _ = precision_recall_fscore_support(Y, P, average=average, zero_division=0)
+        out[f"{average}_precision"], out[f"{average}_recall"] = _r(p), _r(r)
+    out["subset_accuracy"] = _r((Y == P).all(axis=1).mean()) if len(Y) else 0.0
+    out["hamming_loss"] = _r(hamming_loss(Y, P)) if len(Y) else 0.0
+    return out
+
+
+def per_label_metrics(
+    Y: np.ndarray,
+    P: np.ndarray,
+    scores: np.ndarray | None,
+    thresholds: Sequence[float] | None,
+    labels: Sequence[str],
+) -> dict[str, dict[str, Any]]:
+    """Precision, recall, F1, support; with scores, ROC AUC and average precision (null when a
+    label has no positive or no negative in the test split)."""
+    p, r, f, s = precision_recall_fscore_support(
+        Y, P, average=None, zero_division=0, labels=list(range(len(labels)))
+    )
+    result = {}
+    for j, label in enumerate(labels):
+        entry: dict[str, Any] = {
+            "precision": _r(p[j]),
+            "recall": _r(r[j]),
+            "f1": _r(f[j]),
+            "support": int(s[j]),
+        }
+        if scores is not None:
+            both = 0 < Y[:, j].sum() < len(Y)
+            entry["roc_auc"] = _r(roc_auc_score(Y[:, j], scores[:, j])) if both else None
+            entry["average_precision"] = (
+                _r(average_precision_score(Y[:, j], scores[:, j])) if Y[:, j].any() else None
+            )
+        if thresholds is not None:
+            entry["threshold"] = _r(thresholds[j])
+        result[label] = entry
+    return result
+
+
+def bootstrap_ci(
+    Y: np.ndarray, P: np.ndarray, resamples: int = 1000, seed: int = 0, confidence: float = 0.95
+) -> dict[str, dict[str, float]]:
+    """Percentile bootstrap intervals for micro- and macro-F1, resampling test articles."""
+    rng = np.random.default_rng(seed)
+    n = len(Y)
+    draws = {"micro_f1": [], "macro_f1": []}
+    for _ in range(resamples):
+        rows = rng.integers(0, n, n)
+        draws["micro_f1"].append(f1_score(Y[rows], P[rows], average="micro", zero_division=0))
+        draws["macro_f1"].append(f1_score(Y[rows], P[rows], average="macro", zero_division=0))
+    tail = (1 - confidence) / 2 * 100
+    return {
+        name: {"low": _r(np.percentile(v, tail)), "high": _r(np.percentile(v, 100 - tail))}
+        for name, v in draws.items()
+    }
+
+
+def paired_bootstrap(
+    Y: np.ndarray,
+    P_a: np.ndarray,
+    P_b: np.ndarray,
+    resamples: int = 2000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> dict[str, dict[str, Any]]:
+    """Is model B's micro/macro-F1 different from model A's on the same articles?
+
+    Both are scored on the same resampled articles each time; the interval is for F1(B) - F1(A),
+    and the two-sided p-value is twice the smaller share of resamples on either side of zero.
+    """
+    rng = np.random.default_rng(seed)
+    n = len(Y)
+    result = {}
+    diffs: dict[str, list[float]] = {"micro_f1": [], "macro_f1": []}
+    for _ in range(resamples):
+        rows = rng.integers(0, n, n)
+        for name in diffs:
+            average = name.split("_")[0]
+            diffs[name].append(
+                f1_score(Y[rows], P_b[rows], average=average, zero_division=0)
+                - f1_score(Y[rows], P_a[rows], average=average, zero_division=0)
+            )
+    tail = (1 - confidence) / 2 * 100
+    for name, values in diffs.items():
+        values_arr = np.asarray(values)
+        average = name.split("_")[0]
+        observed = f1_score(Y, P_b, average=average, zero_division=0) - f1_score(
+            Y, P_a, average=average, zero_division=0
+        )
+        p_value = min(1.0, 2 * min((values_arr <= 0).mean(), (values_arr >= 0).mean()))
+        low, high = np.percentile(values_arr, tail), np.percentile(values_arr, 100 - tail)
+        result[name] = {
+            "difference": _r(observed),
+            "low": _r(low),
+            "high": _r(high),
+            "p_value": _r(p_value),
+            "significant": bool(low > 0 or high < 0),
+        }
+    return result
+
+
+def keyword_scores(
+    texts: Sequence[str], keywords: Mapping[str, Sequence[str]], labels: Sequence[str]
+) -> np.ndarray:
+    """For each text and label, how many of the label's keywords occur (whole words, any case)."""
+    patterns = [
+        [
+            re.compile(rf"(?<!\w){re.escape(k)}(?!\w)", re.IGNORECASE)
+            for k in keywords.get(label, ())
+        ]
+        for label in labels
+    ]
+    scores = np.zeros((len(texts), len(labels)))
+    for i, text in enumerate(texts):
+        for j, label_patterns in enumerate(patterns):
+            scores[i, j] = sum(1 for p in label_patterns if p.search(text))
+    return scores
+
+
+def baselines(
+    Y_test: np.ndarray,
+    Y_train: np.ndarray,
+    test_texts: Sequence[str],
+    keywords: Mapping[str, Sequence[str]],
+    labels: Sequence[str],
+    seed: int,
+) -> dict[str, dict[str, Any]]:
+    """Reference points scored on the same test split.
+
+    - nothing: no article gets any label;
+    - prior: each label drawn at random with its frequency in the train split (seeded);
+    - keywords: a label whenever one of its taxonomy keywords occurs in the article.
+    """
+    from sklearn.dummy import DummyClassifier
+
+    nothing = np.zeros_like(Y_test)
+    prior = (
+        DummyClassifier(strategy="stratified", random_state=seed)
+        .fit(np.zeros((len(Y_train), 1)), Y_train)
+        .predict(np.zeros((len(Y_test), 1)))
+    )
+    keyword = (keyword_scores(test_texts, keywords, labels) > 0).astype(int)
+    result = {}
+    for name, P in (("nothing", nothing), ("prior", np.asarray(prior)), ("keywords", keyword)):
+        result[name] = {
+            **{
+                k: v
+                for k, v in summary_metrics(Y_test, P).items()
+                if k in ("micro_f1", "macro_f1", "subset_accuracy")
+            },
+            "per_label_f1": {
+                label: m["f1"]
+                for label, m in per_label_metrics(Y_test, P, None, None, labels).items()
+            },
+        }
+    return result
+
+
+def threshold_f1_curve(y: np.ndarray, scores: np.ndarray, points: int = 101) -> list[list[float]]:
+    """[[threshold, f1], ...] on an even grid of thresholds in [0, 1]."""
+    rows = []
+    for t in np.linspace(0, 1, points):
+        rows.append([_r(t), _r(f1_score(y, scores >= t, zero_division=0))])
+    return rows
+
+
+def calibration_points(y: np.ndarray, scores: np.ndarray, bins: int = 10) -> list[list[float]]:
+    """[[mean score, fraction positive, articles], ...] per non-empty score bin."""
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(scores, edges[1:-1]), 0, bins - 1)
+    rows = []
+    for b in range(bins):
+        inside = which == b
+        if inside.any():
+            rows.append([_r(scores[inside].mean()), _r(y[inside].mean()), int(inside.sum())])
+    return rows
