@@ -32,7 +32,7 @@ def ran_stages(output: str) -> list[str]:
 
 def test_repro_trains_evaluates_and_publishes(reproduced):
     log = (reproduced / "repro.log").read_text()
-    assert ran_stages(log) == ["ingest", "label", "split", "train", "evaluate", "publish"]
+    assert ran_stages(log) == ["ingest", "label", "split", "train", "evaluate", "publish", "report"]
     metrics = json.loads((reproduced / "reports/metrics.json").read_text())
     for key in ("micro_f1", "macro_f1"):
         assert 0 <= metrics[key] <= 1
@@ -120,7 +120,7 @@ def test_editing_conf_retrains_with_the_new_value(project):
     status = run(["dvc", "status"], project).stdout
     assert "compose" in status and "modified:           conf" in status
     result = run(["dvc", "repro"], project)
-    assert ran_stages(result.stdout) == ["compose", "train", "evaluate", "publish"]
+    assert ran_stages(result.stdout) == ["compose", "train", "evaluate", "publish", "report"]
     params = yaml.safe_load((project / "params.yaml").read_text())
     assert params["model"]["estimator"]["C"] == 0.5
     meta = json.loads((project / "models/topic-classifier/metadata.json").read_text())
