@@ -23,6 +23,7 @@ DEFAULT_NAME = "topic-classifier"
 MODEL_FILE = "model.joblib"
 METADATA_FILE = "metadata.json"
 CARD_FILE = "README.md"
+PREDICTIONS_FILE = "test_predictions.jsonl"  # the test split's scores, for paired comparisons
 ENV_MODEL = "TOPICWIRE_MODEL"
 
 

@@ -103,6 +103,51 @@ def predict(inputs: tuple[str, ...], model: str | None, on_error: str, batch_siz
             click.echo(f"  {bad}", err=True)
 
 
+@main.command()
+@click.argument("refs", nargs=-1, required=True, metavar="REF...")
+@click.option(
+    "--output",
+    "-o",
+    default="reports/compare.html",
+    show_default=True,
+    help="Where to write the comparison page.",
+)
+@click.option(
+    "--resamples",
+    type=click.IntRange(min=100),
+    default=2000,
+    show_default=True,
+    help="Bootstrap resamples of the paired test.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
+def compare(refs: tuple[str, ...], output: str, resamples: int, seed: int) -> None:
+    """Compare models side by side: a terminal table and one HTML page.
+
+    REF is an experiment name (`dvc exp show`), a git revision, or a published model directory.
+    Shows the parameters that differ, metrics with 95 % intervals, F1 per label and its change,
+    overlaid precision-recall curves, and for two models scored on the same test articles a
+    paired bootstrap saying whether the micro- and macro-F1 difference is significant.
+
+    \b
+    Examples:
+      topicwire compare main svm-run
+      topicwire compare HEAD~1 HEAD
+      topicwire compare models/topic-classifier /archive/topic-classifier-v1
+    """
+    from pipeline.compare import compare as compare_runs
+    from pipeline.compare import load_run, render_html, render_text
+    from pipeline.io import write_text
+
+    try:
+        runs = [load_run(ref) for ref in refs]
+        result = compare_runs(runs, resamples, seed)
+        write_text(output, render_html(result, runs))
+    except TopicwireError as exc:
+        _fail(f"topicwire compare: error: {exc}")
+    click.echo(render_text(result))
+    click.echo(f"\nComparison page: {output}")
+
+
 def _emit(model, batch, join) -> int:  # noqa: ANN001 - internal helper
     texts = [join(r.title, r.text) if r.title else r.text for r in batch]
     scores = model.score_matrix(texts)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -197,3 +198,50 @@ def test_queued_sweep_runs_every_option(project):
     models = sorted(e["params"]["model"]["name"] for e in found.values())
     assert models == ["complement_nb", "sgd"], status
     assert all("micro_f1" in e["metrics"] for e in found.values())
+
+
+def test_two_experiments_compare_through_dvc_and_topicwire(project, reproduced):
+    run(["dvc", "exp", "run", "-n", "svm", "-S", "model=linear_svm"], project)
+    run(
+        ["dvc", "exp", "run", "-n", "nb", "-S", "model=complement_nb", "-S", "evaluate.cv_folds=3"],
+        project,
+    )
+    found = experiments(project)
+    assert found["svm"]["params"]["model"]["name"] == "linear_svm"
+    cv = found["nb"]["metrics"]["cv"]
+    assert cv["folds"] == 3 and 0 < cv["micro_f1"]["mean"] <= 1 and cv["micro_f1"]["std"] >= 0
+
+    diff = json.loads(run(["dvc", "metrics", "diff", "svm", "nb", "--json"], project).stdout)
+    micro = diff["reports/metrics.json"]["micro_f1"]
+    assert micro["old"] == found["svm"]["metrics"]["micro_f1"]
+    assert micro["new"] == found["nb"]["metrics"]["micro_f1"]
+    plots = json.loads(run(["dvc", "plots", "diff", "svm", "nb", "--json"], project).stdout)
+    curve = plots["data"]["reports/plots/precision_recall/sanctions.csv"][0]
+    assert curve["revisions"] == ["svm", "nb"]
+
+    result = run(["topicwire", "compare", "svm", "nb", "-o", "cmp.html"], project)
+    assert "Paired bootstrap on 246 test articles (nb minus svm)" in result.stdout
+    assert re.search(r"micro_f1: [+-]\d\.\d{3}, 95% interval .* p = \d\.\d{3}", result.stdout)
+    assert "model.name" in result.stdout and "complement_nb" in result.stdout
+    page = (project / "cmp.html").read_text()
+    assert page.count("<svg") == len(LABELS) and "Paired bootstrap" in page
+
+    # published model directories compare too: the workspace holds the last experiment's model
+    both = run(
+        [
+            "topicwire",
+            "compare",
+            str(reproduced / "models/topic-classifier"),
+            "models/topic-classifier",
+            "-o",
+            "artefacts.html",
+        ],
+        project,
+    )
+    assert "Paired bootstrap on 246 test articles" in both.stdout
+
+
+def test_compare_refuses_unknown_references(project):
+    result = run(["topicwire", "compare", "HEAD", "no-such-exp"], project, check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "no-such-exp: not an artefact directory, experiment or git revision" in result.stderr

@@ -26,8 +26,9 @@ def corpus():
 @pytest.mark.parametrize("model", ["logistic_regression", "linear_svm", "sgd", "complement_nb"])
 @pytest.mark.parametrize("features", ["word_ngrams", "hashed_ngrams"])
 def test_terms_explain_every_model(model, features, corpus):
-    params = OmegaConf.create(compose(ROOT / "conf", overrides=[f"model={model}",
-                                                                f"features={features}"]))
+    params = OmegaConf.create(
+        compose(ROOT / "conf", overrides=[f"model={model}", f"features={features}"])
+    )
     labels = taxonomy_labels(params)
     texts, label_lists = corpus
     fitted = build_model(params).fit(texts, label_matrix(label_lists, labels))
@@ -49,8 +50,9 @@ def test_contributions_are_the_terms_of_the_text(corpus):
     fitted = build_model(params).fit(texts, label_matrix(label_lists, labels))
     j = labels.index("arms_transfers")
     [up] = contributions(fitted, ["Pentagon approves HIMARS rockets and shells for Kyiv."], j)
-    [down] = contributions(fitted, ["Pentagon approves HIMARS rockets and shells for Kyiv."], j,
-                           direction=-1)
+    [down] = contributions(
+        fitted, ["Pentagon approves HIMARS rockets and shells for Kyiv."], j, direction=-1
+    )
     assert up and all(w > 0 for _, w in up) and all(w < 0 for _, w in down)
     text = "pentagon approves himars rockets and shells for kyiv"
     assert all(all(part in text for part in term.split()) for term, _ in up + down)

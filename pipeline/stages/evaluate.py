@@ -183,6 +183,16 @@ def main() -> None:
         params.evaluate.confidence,
     )
     metrics["data"] = data_summary(read_json(SPLIT_REPORT), labels)
+    if params.evaluate.cv_folds and params.evaluate.cv_folds > 1:
+        from pipeline.crossval import cross_validate
+
+        gold = [
+            r
+            for name in ("train", "validation", "test")
+            for r in load_articles(split_dir / f"{name}.parquet").to_list()
+        ]
+        metrics["cv"] = cross_validate(gold, labels, params, params.evaluate.cv_folds)
+        metrics["cv"].pop("per_fold")
     write_json(METRICS, metrics)
     for rel, content in plot_data(
         Y,

@@ -20,7 +20,7 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
-from pipeline.artifact import CARD_FILE, METADATA_FILE, MODEL_FILE
+from pipeline.artifact import CARD_FILE, METADATA_FILE, MODEL_FILE, PREDICTIONS_FILE
 from pipeline.io import sha256_file
 
 log = logging.getLogger("topicwire")
@@ -198,12 +198,19 @@ Model file sha256 `{meta["files"][MODEL_FILE]["sha256"]}`.
 """
 
 
-def publish(model_file: Path, target: Path, meta: dict[str, Any]) -> None:
-    """Write the artefact directory next to `target`, then swap it in."""
+def publish(
+    model_file: Path, target: Path, meta: dict[str, Any], predictions: Path | None = None
+) -> None:
+    """Write the artefact directory next to `target`, then swap it in.
+
+    `predictions` (the test split's scores) travel with the model, so that `topicwire compare`
+    can pair two published models on the same articles."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         shutil.copyfile(model_file, staging / MODEL_FILE)
+        if predictions is not None:
+            shutil.copyfile(predictions, staging / PREDICTIONS_FILE)
         (staging / METADATA_FILE).write_text(
             json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
@@ -221,7 +228,7 @@ def publish(model_file: Path, target: Path, meta: dict[str, Any]) -> None:
 def main() -> None:
     from pipeline.config import load_params, to_plain
     from pipeline.io import read_json
-    from pipeline.stages.evaluate import METRICS
+    from pipeline.stages.evaluate import METRICS, PREDICTIONS
     from pipeline.stages.ingest import REPORT as INGEST_REPORT
     from pipeline.stages.label import REPORT as LABEL_REPORT
     from pipeline.stages.split import REPORT as SPLIT_REPORT
@@ -241,7 +248,7 @@ def main() -> None:
         model_bytes=Path(TRAINED).stat().st_size,
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
-    publish(Path(TRAINED), Path(params.publish.dir), meta)
+    publish(Path(TRAINED), Path(params.publish.dir), meta, Path(PREDICTIONS))
     log.info(
         "published %s %s to %s (micro-F1 %.3f)",
         meta["name"],

@@ -76,13 +76,33 @@ def curve_svg(
     mark: float | None = None,
     diagonal: bool = False,
 ) -> str:
+    return curves_svg([("", x, y)], xlabel, ylabel, title, mark, diagonal)
+
+
+def curves_svg(
+    series: Sequence[tuple[str, Sequence[float], Sequence[float]]],
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    mark: float | None = None,
+    diagonal: bool = False,
+) -> str:
+    """Line plot of one or several named series on [0, 1] x [0, 1]."""
     fig, ax = _figure()
-    ax.plot(x, y, marker="." if len(x) < 30 else None, color="#1f5f99")
+    for name, x, y in series:
+        ax.plot(
+            x,
+            y,
+            marker="." if len(x) < 30 else None,
+            label=name or None,
+            color=None if len(series) > 1 else "#1f5f99",
+        )
     if diagonal:
         ax.plot([0, 1], [0, 1], linestyle="--", color="#999999", linewidth=1)
     if mark is not None:
         ax.axvline(mark, color="#c0392b", linestyle="--", linewidth=1, label=f"chosen {mark:.2f}")
-        ax.legend(loc="lower left", fontsize=8)
+    if mark is not None or len(series) > 1:
+        ax.legend(loc="lower left", fontsize=7)
     ax.set(xlim=(0, 1), ylim=(0, 1.02), xlabel=xlabel, ylabel=ylabel, title=title)
     return _svg(fig)
 
