@@ -73,11 +73,38 @@ class TopicModel:
     def labels_from_scores(
         self,
         scores: np.ndarray,
-        thresholds: Sequence[float] | None = None,
+        thresholds: Sequence[float] | float | None = None,
+        top_k: int | None = None,
     ) -> list[list[str]]:
+        """Labels whose score reaches the threshold (the tuned ones by default, or one value for
+        all), at most `top_k` of them (the highest-scoring), in taxonomy order."""
         cuts = self.pipeline[-1].thresholds_ if thresholds is None else np.asarray(thresholds)
         labels = self.labels
-        return [[labels[j] for j in np.flatnonzero(row >= cuts)] for row in scores]
+        result = []
+        for row in scores:
+            passing = np.flatnonzero(row >= cuts)
+            if top_k is not None and len(passing) > top_k:
+                passing = np.sort(passing[np.argsort(-row[passing], kind="stable")[:top_k]])
+            result.append([labels[j] for j in passing])
+        return result
+
+    def explain(self, text: str, k: int = 8) -> dict[str, list[tuple[str, float]]]:
+        """For each label predicted for `text`, the k terms that pushed its score up most."""
+        return self.explain_batch([text], self.predict([text]), k)[0]
+
+    def explain_batch(
+        self, texts: Sequence[str], predicted: Sequence[Sequence[str]], k: int = 8
+    ) -> list[dict[str, list[tuple[str, float]]]]:
+        from pipeline.explain import contributions
+
+        result: list[dict[str, list[tuple[str, float]]]] = [{} for _ in texts]
+        for j, label in enumerate(self.labels):
+            rows = [i for i, names in enumerate(predicted) if label in names]
+            if rows:
+                pushes = contributions(self.pipeline, [texts[i] for i in rows], j, k)
+                for i, terms in zip(rows, pushes, strict=True):
+                    result[i][label] = terms
+        return [{label: r[label] for label in predicted[i]} for i, r in enumerate(result)]
 
     def __repr__(self) -> str:
         return f"TopicModel(version={self.version!r}, labels={self.labels}, path='{self.path}')"
@@ -140,4 +167,31 @@ def load_model(model: str | os.PathLike | None = None) -> TopicModel:
             f"{expected[:16]}…; the file is damaged or was replaced — refusing "
             "to load it"
         )
+    check_library_versions(metadata, path)
     return TopicModel(joblib.load(model_path), metadata, path)
+
+
+def check_library_versions(metadata: dict[str, Any], path: Path) -> None:
+    """A model pickled by another scikit-learn may behave differently: warn on a different
+    minor version, refuse a different major version (its pickles are not compatible)."""
+    import warnings
+
+    import sklearn
+
+    trained = str(metadata.get("libraries", {}).get("scikit-learn", ""))
+    running = sklearn.__version__
+    if not trained or trained == running:
+        return
+    major = [v.split(".")[0] for v in (trained, running)]
+    if major[0] != major[1]:
+        raise TopicwireError(
+            f"{path}: trained with scikit-learn {trained}, this environment has "
+            f"{running}; install scikit-learn=={trained} or retrain"
+        )
+    if trained.split(".")[:2] != running.split(".")[:2]:
+        warnings.warn(
+            f"{path}: trained with scikit-learn {trained}, running {running}; "
+            "predictions may differ slightly — retrain or pin the version",
+            UserWarning,
+            stacklevel=3,
+        )

@@ -32,6 +32,31 @@ def main() -> None:
     "[default: the model `dvc repro` published, models/topic-classifier]",
 )
 @click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["jsonl", "csv"]),
+    default="jsonl",
+    show_default=True,
+    help="JSON Lines, or CSV with id, labels (a;b) and a score column per label.",
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="One decision threshold for every label instead of the tuned ones.",
+)
+@click.option(
+    "--top-k",
+    type=click.IntRange(min=1),
+    default=None,
+    help="At most this many labels per article: the highest-scoring that pass.",
+)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Add, per predicted label, the terms that contributed most (JSON Lines only).",
+)
+@click.option(
     "--on-error",
     type=click.Choice(["fail", "skip"]),
     default="fail",
@@ -45,27 +70,42 @@ def main() -> None:
     show_default=True,
     help="Articles scored at a time; memory stays bounded whatever the input size.",
 )
-def predict(inputs: tuple[str, ...], model: str | None, on_error: str, batch_size: int) -> None:
-    """Tag articles and write one JSON line per article to standard output.
+def predict(
+    inputs: tuple[str, ...],
+    model: str | None,
+    output_format: str,
+    threshold: float | None,
+    top_k: int | None,
+    explain: bool,
+    on_error: str,
+    batch_size: int,
+) -> None:
+    """Tag articles and write one line per article to standard output.
 
     INPUT is a .txt file holding one raw article page; a .jsonl, .csv or .parquet file with one
     article per record (`text`, optional `title` and `id`); or - for JSON Lines on standard input.
-    Each output line is {"id": ..., "labels": [...], "scores": {"<label>": 0.93, ...}}.
+    Each output line is {"id": ..., "labels": [...], "scores": {"<label>": 0.93, ...}}. Input is
+    read and scored in batches, so memory stays flat on files of any size; a progress count goes
+    to standard error when it is a terminal.
 
     \b
     Examples:
       topicwire predict article.txt
       topicwire predict --model models/topic-classifier feed.jsonl archive.parquet
-      cat feed.jsonl | topicwire predict -
+      cat feed.jsonl | topicwire predict - --format csv > tags.csv
+      topicwire predict --explain --top-k 2 article.txt
     """
     from pipeline.artifact import load_model
     from pipeline.readers import RawArticle, read_articles
-    from pipeline.text import join_title_body
 
+    if explain and output_format != "jsonl":
+        _fail("topicwire predict: error: --explain needs --format jsonl")
     skipped: list[BadRecord] = []
     written = 0
+    progress = _progress()
     try:
         loaded = load_model(model)
+        emit = _Emitter(loaded, output_format, threshold, top_k, explain)
 
         def records() -> Iterator[RawArticle]:
             for name in inputs:
@@ -82,12 +122,15 @@ def predict(inputs: tuple[str, ...], model: str | None, on_error: str, batch_siz
             for record in records():
                 batch.append(record)
                 if len(batch) >= batch_size:
-                    written += _emit(loaded, batch, join_title_body)
+                    written += emit(batch)
+                    progress.update(len(batch))
                     batch = []
         finally:
             # Articles read before a failure are still tagged and written: nothing is lost.
             if batch:
-                written += _emit(loaded, batch, join_title_body)
+                written += emit(batch)
+                progress.update(len(batch))
+            progress.close()
     except TopicwireError as exc:
         _fail(f"topicwire predict: error: {exc}")
     except BrokenPipeError:
@@ -101,6 +144,108 @@ def predict(inputs: tuple[str, ...], model: str | None, on_error: str, batch_siz
         )
         for bad in skipped:
             click.echo(f"  {bad}", err=True)
+
+
+def _progress():  # noqa: ANN202 - a tqdm bar, or a do-nothing stand-in
+    from tqdm import tqdm
+
+    return tqdm(unit=" articles", file=sys.stderr, disable=not sys.stderr.isatty())
+
+
+class _Emitter:
+    """Scores a batch of records and writes their lines in the chosen format."""
+
+    def __init__(
+        self,
+        model,
+        output_format: str,
+        threshold: float | None,  # noqa: ANN001
+        top_k: int | None,
+        explain: bool,
+    ) -> None:
+        import csv
+
+        self.model, self.threshold, self.top_k, self.explain = model, threshold, top_k, explain
+        self.csv = csv.writer(sys.stdout, lineterminator="\n") if output_format == "csv" else None
+        if self.csv is not None:
+            self.csv.writerow(["id", "labels", *model.labels])
+
+    def __call__(self, batch) -> int:  # noqa: ANN001
+        from pipeline.text import join_title_body
+
+        texts = [join_title_body(r.title, r.text) if r.title else r.text for r in batch]
+        scores = self.model.score_matrix(texts)
+        tags = self.model.labels_from_scores(scores, self.threshold, self.top_k)
+        reasons = self.model.explain_batch(texts, tags) if self.explain else None
+        for i, (record, row) in enumerate(zip(batch, scores, strict=True)):
+            rounded = [round(float(v), 4) for v in row]
+            if self.csv is not None:
+                self.csv.writerow([record.id, ";".join(tags[i]), *rounded])
+                continue
+            line = {
+                "id": record.id,
+                "labels": tags[i],
+                "scores": dict(zip(self.model.labels, rounded, strict=True)),
+            }
+            if reasons is not None:
+                line["explanations"] = {
+                    label: [[t, w] for t, w in terms] for label, terms in reasons[i].items()
+                }
+            sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+        return len(batch)
+
+
+@main.command()
+@click.option(
+    "--model",
+    "-m",
+    metavar="MODEL",
+    help="Artefact directory of a published model. [default: the published model]",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option(
+    "--max-batch",
+    type=click.IntRange(min=1),
+    default=256,
+    show_default=True,
+    help="Most articles in one request.",
+)
+@click.option(
+    "--max-body-mb",
+    type=click.FloatRange(min=0.001),
+    default=5.0,
+    show_default=True,
+    help="Largest request body, in megabytes.",
+)
+def serve(model: str | None, host: str, port: int, max_batch: int, max_body_mb: float) -> None:
+    """Serve the model over HTTP: POST /predict, GET /health, GET /model.
+
+    \b
+    Examples:
+      topicwire serve --port 8080
+      curl -s localhost:8080/predict -H 'content-type: application/json' \\
+           -d '{"text": "Rolling blackouts after strikes on substations ..."}'
+    """
+    try:
+        import uvicorn
+
+        from pipeline.serve import create_app
+    except ImportError:
+        _fail("topicwire serve: error: needs the serve extra: pip install 'topicwire[serve]'")
+    from pipeline.artifact import load_model
+
+    try:
+        loaded = load_model(model)
+    except TopicwireError as exc:
+        _fail(f"topicwire serve: error: {exc}")
+    app = create_app(loaded, max_batch=max_batch, max_body_bytes=int(max_body_mb * 1_000_000))
+    click.echo(
+        f"topicwire serve: {loaded.metadata['name']} {loaded.version} on http://{host}:{port}",
+        err=True,
+    )
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 @main.command()
@@ -146,24 +291,6 @@ def compare(refs: tuple[str, ...], output: str, resamples: int, seed: int) -> No
         _fail(f"topicwire compare: error: {exc}")
     click.echo(render_text(result))
     click.echo(f"\nComparison page: {output}")
-
-
-def _emit(model, batch, join) -> int:  # noqa: ANN001 - internal helper
-    texts = [join(r.title, r.text) if r.title else r.text for r in batch]
-    scores = model.score_matrix(texts)
-    labels = model.labels_from_scores(scores)
-    out = sys.stdout
-    for record, row, tags in zip(batch, scores, labels, strict=True):
-        line = {
-            "id": record.id,
-            "labels": tags,
-            "scores": {
-                label: round(float(s), 4) for label, s in zip(model.labels, row, strict=True)
-            },
-        }
-        out.write(json.dumps(line, ensure_ascii=False) + "\n")
-    out.flush()
-    return len(batch)
 
 
 def _fail(message: str) -> None:

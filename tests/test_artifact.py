@@ -110,3 +110,46 @@ def test_publish_replaces_the_directory_whole(artefact, tmp_path):
     ]
     assert not list(tmp_path.glob(".out*"))  # no staging leftovers
     assert model_card(meta).startswith("# Model card: topic-classifier")
+
+
+def test_top_k_and_one_threshold_for_all(artefact):
+    import numpy as np
+
+    model = load_model(artefact)
+    scores = np.array([[0.9, 0.2, 0.6, 0.7]])
+    assert model.labels_from_scores(scores, 0.5) == [["arms_transfers", "evacuations", "sanctions"]]
+    assert model.labels_from_scores(scores, 0.5, top_k=2) == [["arms_transfers", "sanctions"]]
+    assert model.labels_from_scores(scores, 0.95) == [[]]
+
+
+def test_explain_returns_terms_for_predicted_labels(artefact):
+    model = load_model(artefact)
+    text = (
+        "Washington approved a military aid package of HIMARS rockets and 155 mm shells for "
+        "Ukraine; the first deliveries arrived this week."
+    )
+    assert set(model.explain(text)) == set(model.predict([text])[0])
+    [forced] = model.explain_batch([text], [["arms_transfers"]], k=5)
+    terms = forced["arms_transfers"]
+    assert 0 < len(terms) <= 5 and all(weight > 0 for _, weight in terms)
+    assert all(all(part in text.lower() for part in term.split()) for term, _ in terms)
+
+
+def test_other_scikit_learn_versions_warn_or_refuse(artefact, tmp_path):
+    import shutil
+
+    import sklearn
+
+    major, minor = (int(x) for x in sklearn.__version__.split(".")[:2])
+    for version, outcome in ((f"{major}.{minor + 1}.0", "warn"), (f"{major + 1}.0.0", "refuse")):
+        copy = tmp_path / version
+        shutil.copytree(artefact, copy)
+        meta = json.loads((copy / "metadata.json").read_text())
+        meta["libraries"]["scikit-learn"] = version
+        (copy / "metadata.json").write_text(json.dumps(meta))
+        if outcome == "warn":
+            with pytest.warns(UserWarning, match=f"trained with scikit-learn {version}"):
+                load_model(copy)
+        else:
+            with pytest.raises(TopicwireError, match=f"trained with scikit-learn {version}"):
+                load_model(copy)

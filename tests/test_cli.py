@@ -128,3 +128,41 @@ def test_help_reads_well():
     assert top.returncode == 0 and "predict" in top.stdout
     sub = subprocess.run(["topicwire", "predict", "--help"], capture_output=True, text=True)
     assert "INPUT is a .txt file" in sub.stdout and "--model" in sub.stdout
+
+
+def test_csv_output_threshold_and_top_k(artefact, inputs):
+    result = predict(
+        "--model", str(artefact), "--format", "csv", "--threshold", "0", str(inputs["jsonl"])
+    )
+    assert result.returncode == 0, result.stderr
+    rows = result.stdout.splitlines()
+    assert rows[0] == "id,labels,arms_transfers,energy_infrastructure,evacuations,sanctions"
+    assert rows[1].startswith("j1,arms_transfers;energy_infrastructure;evacuations;sanctions,")
+    top = lines(
+        predict("--model", str(artefact), "--threshold", "0", "--top-k", "1", str(inputs["jsonl"]))
+    )
+    for line in top:
+        best = max(line["scores"], key=line["scores"].get)
+        assert line["labels"] == [best]
+
+
+def test_explain_names_terms_of_the_article(artefact, inputs):
+    [out] = lines(
+        predict(
+            "--model",
+            str(artefact),
+            "--explain",
+            "--threshold",
+            "0",
+            "--top-k",
+            "1",
+            str(inputs["parquet"]),
+        )
+    )
+    [(label, terms)] = out["explanations"].items()
+    assert label == out["labels"][0] and terms
+    assert all(w > 0 and all(part in ARMS.lower() for part in t.split()) for t, w in terms)
+    refused = predict(
+        "--model", str(artefact), "--explain", "--format", "csv", str(inputs["jsonl"])
+    )
+    assert refused.returncode == 1 and "--explain needs --format jsonl" in refused.stderr
