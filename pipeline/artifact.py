@@ -123,21 +123,24 @@ def default_model_dir() -> Path:
 
 
 def resolve_model_dir(model: str | os.PathLike | None) -> Path:
+    """An artefact directory, or a registry reference (name@version, name#stage) fetched with
+    DVC into the local cache (see pipeline.registry)."""
     if model is None:
         return default_model_dir()
     text = str(model)
-    if not Path(text).exists() and ("@" in text or "#" in text):
-        raise TopicwireError(
-            f"{text}: registry references (name@version, name#stage) are not available yet; "
-            "pass an artefact directory such as models/topic-classifier"
-        )
+    if not Path(text).exists():
+        from pipeline.registry import fetch, parse_ref
+
+        if parse_ref(text):
+            return fetch(text)
     return Path(text)
 
 
 def load_model(model: str | os.PathLike | None = None) -> TopicModel:
     """Load a published model after checking its files against its metadata.
 
-    `model` is an artefact directory; by default, the model that `dvc repro` published.
+    `model` is an artefact directory or a registered `name@version` / `name#stage`; by default,
+    the model that `dvc repro` published.
     """
     import joblib
 

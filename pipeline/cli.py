@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -293,7 +295,98 @@ def compare(refs: tuple[str, ...], output: str, resamples: int, seed: int) -> No
     click.echo(f"\nComparison page: {output}")
 
 
-def _fail(message: str) -> None:
+@main.group()
+def models() -> None:
+    """Model versions and stages: GTO git tags on the `topic-classifier` artifact.
+
+    A version is a git tag name@vX.Y.Z on the commit whose dvc.lock holds the model; a stage is
+    a tag name#stage#N. `--model name@v1.2.0` or `--model name#prod` then loads it, anywhere in
+    the project (or `dvc artifacts get . name --rev v1.2.0`). Commit dvc.lock before registering.
+    """
+
+
+def _registry(repo: str) -> tuple[str, str]:
+    from pipeline.artifact import DEFAULT_NAME
+    from pipeline.registry import project_root
+
+    try:
+        return str(project_root(Path(repo))), DEFAULT_NAME
+    except TopicwireError as exc:
+        _fail(f"topicwire models: error: {exc}")
+
+
+@models.command("list")
+@click.option("--repo", default=".", show_default=True, help="The project.")
+@click.option("--name", default=None, help="Artifact name. [default: topic-classifier]")
+def models_list(repo: str, name: str | None) -> None:
+    """Registered versions, newest first, with stages and test micro/macro-F1."""
+    from pipeline.registry import versions
+
+    root, default = _registry(repo)
+    rows = versions(name or default, root)
+    if not rows:
+        click.echo(
+            f"no registered versions of {name or default}; see `topicwire models register --help`"
+        )
+        return
+    click.echo(
+        f"{'version':<12}{'stages':<16}{'micro-F1':>9}{'macro-F1':>9}  {'commit':<13}created"
+    )
+    for r in rows:
+        f1 = [f"{r[k]:.3f}" if r[k] is not None else "—" for k in ("micro_f1", "macro_f1")]
+        click.echo(
+            f"{r['version']:<12}{','.join(r['stages']) or '—':<16}{f1[0]:>9}{f1[1]:>9}  "
+            f"{r['commit']:<13}{r['created_at']}"
+        )
+
+
+@models.command("register")
+@click.argument("version", required=False)
+@click.option(
+    "--bump",
+    type=click.Choice(["major", "minor", "patch"]),
+    default=None,
+    help="Next version by bumping the latest (when VERSION is not given).",
+)
+@click.option("--ref", default="HEAD", show_default=True, help="Commit holding the model.")
+@click.option("--repo", default=".", show_default=True)
+def models_register(version: str | None, bump: str | None, ref: str, repo: str) -> None:
+    """Tag a commit's model as a version: `gto register` (e.g. VERSION v1.2.0)."""
+    import gto.api
+
+    root, name = _registry(repo)
+    try:
+        tag = gto.api.register(
+            root,
+            name,
+            ref=ref,
+            version=version,
+            bump_major=bump == "major",
+            bump_minor=bump == "minor",
+            bump_patch=bump == "patch",
+        )
+    except Exception as exc:  # noqa: BLE001 - GTO explains what was wrong
+        _fail(f"topicwire models register: error: {exc}")
+    click.echo(f"registered {name}@{tag.version} at {tag.commit_hexsha[:12]}")
+
+
+@models.command("promote")
+@click.argument("version")
+@click.option("--stage", required=True, help="Stage name, e.g. staging or prod.")
+@click.option("--repo", default=".", show_default=True)
+def models_promote(version: str, stage: str, repo: str) -> None:
+    """Put a registered version in a stage: `gto assign --stage`."""
+    import gto.api
+
+    root, name = _registry(repo)
+    try:
+        gto.api.assign(root, name, stage, version=version)
+    except Exception as exc:  # noqa: BLE001
+        _fail(f"topicwire models promote: error: {exc}")
+    click.echo(f"{name}@{version} is now in stage {stage} ({name}#{stage})")
+
+
+def _fail(message: str) -> NoReturn:
     click.echo(message, err=True)
     sys.exit(1)
 

@@ -245,3 +245,85 @@ def test_compare_refuses_unknown_references(project):
     result = run(["topicwire", "compare", "HEAD", "no-such-exp"], project, check=False)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "no-such-exp: not an artefact directory, experiment or git revision" in result.stderr
+
+
+def test_registry_versions_and_stages_with_gto(project, tmp_path):
+    env = {"TOPICWIRE_CACHE": str(tmp_path / "cache")}
+    before = run(
+        [
+            "dvc",
+            "artifacts",
+            "get",
+            ".",
+            "topic-classifier",
+            "--rev",
+            "v1.0.0",
+            "-o",
+            str(tmp_path / "nothing"),
+        ],
+        project,
+        check=False,
+    )
+    assert before.returncode != 0  # no tag yet: nothing to fetch
+    run(["git", "add", "-A"], project)
+    run(["git", "commit", "-qm", "model v1"], project)
+    assert (
+        "registered topic-classifier@v1.0.0"
+        in run(["topicwire", "models", "register", "v1.0.0"], project).stdout
+    )
+    run(["topicwire", "models", "promote", "v1.0.0", "--stage", "prod"], project)
+
+    conf = project / "conf/model/logistic_regression.yaml"
+    conf.write_text(conf.read_text().replace("C: 10.0", "C: 2.0"))
+    run(["dvc", "repro"], project)
+    run(["git", "add", "-A"], project)
+    run(["git", "commit", "-qm", "model v1.1"], project)
+    run(["topicwire", "models", "register", "--bump", "minor"], project)
+
+    listed = run(["topicwire", "models", "list"], project).stdout.splitlines()
+    assert [line.split()[:2] for line in listed[1:]] == [["v1.1.0", "—"], ["v1.0.0", "prod"]]
+
+    code = (
+        "import json, sys; from pipeline import load_model; "
+        "print(json.dumps([load_model(r).version for r in sys.argv[1:]]))"
+    )
+    refs = [
+        "topic-classifier@v1.0.0",
+        "topic-classifier@v1.1.0",
+        "topic-classifier#prod",
+        "models/topic-classifier",
+    ]
+    old, new, prod, current = json.loads(
+        run(["python", "-c", code, *refs], project, env=env).stdout
+    )
+    assert old != new and prod == old and current == new
+    out = run(
+        ["topicwire", "predict", "--model", "topic-classifier#prod", "-"],
+        project,
+        env=env,
+        input='{"id": 1, "text": "Sanctions on shipping firms."}',
+    ).stdout
+    assert json.loads(out)["id"] == "1"
+    run(
+        [
+            "dvc",
+            "artifacts",
+            "get",
+            ".",
+            "topic-classifier",
+            "--stage",
+            "prod",
+            "-o",
+            str(tmp_path / "prod"),
+        ],
+        project,
+    )
+    assert json.loads((tmp_path / "prod/metadata.json").read_text())["version"] == old
+    missing = run(
+        ["topicwire", "predict", "--model", "topic-classifier@v9.0.0", "-"],
+        project,
+        env=env,
+        input="",
+        check=False,
+    )
+    assert missing.returncode == 1 and "topic-classifier@v9.0.0: not found" in missing.stderr

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import platform
 import shutil
 import tempfile
@@ -35,6 +36,15 @@ def library_versions() -> dict[str, str]:
         except importlib_metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return versions
+
+
+def code_version() -> str:
+    """The package version plus a digest of its source files: any code change is a new version."""
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parents[1]
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return f"{library_versions()['topicwire']}+{digest.hexdigest()[:12]}"
 
 
 def version_id(data_fingerprint: str, params: dict[str, Any], code_version: str) -> str:
@@ -62,7 +72,8 @@ def build_metadata(
     labels = list(params["taxonomy"]["labels"])
     return {
         "name": name,
-        "version": version_id(split_summary["fingerprint"], params, libraries["topicwire"]),
+        "version": version_id(split_summary["fingerprint"], params, code_version()),
+        "code_version": code_version(),
         "created_at": created_at,
         "labels": labels,
         "thresholds": train_report["thresholds"],
@@ -207,6 +218,9 @@ def publish(
     can pair two published models on the same articles."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(staging, 0o777 & ~mask)  # mkdtemp makes 0700; others may need to read the model
     try:
         shutil.copyfile(model_file, staging / MODEL_FILE)
         if predictions is not None:
