@@ -16,7 +16,7 @@ import os
 import platform
 import shutil
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
@@ -260,7 +260,7 @@ def main() -> None:
         corpus=corpus_summary(read_json(INGEST_REPORT), read_json(LABEL_REPORT)),
         model_sha256=sha256_file(TRAINED),
         model_bytes=Path(TRAINED).stat().st_size,
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     publish(Path(TRAINED), Path(params.publish.dir), meta, Path(PREDICTIONS))
     log.info(
