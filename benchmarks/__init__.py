@@ -1,0 +1,1 @@
+"""Benchmarks: measured on purpose, never in the test suite."""
