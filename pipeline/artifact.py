@@ -20,7 +20,15 @@ from pipeline.errors import TopicwireError
 from pipeline.io import sha256_file
 
 DEFAULT_NAME = "topic-classifier"
-MODEL_FILE = "model.joblib"
+MODEL_FILE = "model.joblib"  # the default format
+MODEL_FILES = {"joblib": MODEL_FILE, "skops": "model.skops"}
+# The only non-scikit-learn types a skops model may contain; anything else is refused.
+TRUSTED_TYPES = [
+    "pipeline.classifier.PerLabelThresholdClassifier",
+    "pipeline.text.ArticleCleaner",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+]
 METADATA_FILE = "metadata.json"
 CARD_FILE = "README.md"
 PREDICTIONS_FILE = "test_predictions.jsonl"  # the test split's scores, for paired comparisons
@@ -153,13 +161,15 @@ def load_model(model: str | os.PathLike | None = None) -> TopicModel:
         )
     try:
         metadata = json.loads(meta_path.read_text(encoding="utf-8"))
-        expected = metadata["files"][MODEL_FILE]["sha256"]
+        model_format = metadata.get("format", "joblib")
+        model_file = MODEL_FILES[model_format]
+        expected = metadata["files"][model_file]["sha256"]
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise TopicwireError(
             f"{meta_path}: unreadable metadata ({exc}); "
             "expected the metadata written by the publish stage"
         ) from exc
-    model_path = path / MODEL_FILE
+    model_path = path / model_file
     if not model_path.is_file():
         raise TopicwireError(f"{model_path}: model file missing")
     # Unpickling runs code: never load a file that is not the one that was published.
@@ -171,7 +181,22 @@ def load_model(model: str | os.PathLike | None = None) -> TopicModel:
             "to load it"
         )
     check_library_versions(metadata, path)
+    if model_format == "skops":
+        return TopicModel(_load_skops(model_path), metadata, path)
     return TopicModel(joblib.load(model_path), metadata, path)
+
+
+def _load_skops(model_path: Path) -> Any:
+    """Load a skops file, trusting scikit-learn's types and TRUSTED_TYPES only."""
+    import skops.io
+
+    untrusted = [t for t in skops.io.get_untrusted_types(file=model_path) if t not in TRUSTED_TYPES]
+    if untrusted:
+        raise TopicwireError(
+            f"{model_path}: contains types outside the trusted list: "
+            f"{', '.join(untrusted)}; refusing to load it"
+        )
+    return skops.io.load(model_path, trusted=TRUSTED_TYPES)
 
 
 def check_library_versions(metadata: dict[str, Any], path: Path) -> None:

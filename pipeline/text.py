@@ -120,6 +120,14 @@ class ArticleCleaner(TransformerMixin, BaseEstimator):
         self._title_site = re.compile(rf"^(?P<title>.+?)\s+[{seps}]\s+(?P<site>[^{seps}]+)$")
         self._sites = {_casefold_key(s) for s in self.site_names}
 
+    def __getstate__(self) -> dict:
+        # Compiled patterns are rebuilt on first use: the saved model holds only the settings,
+        # which keeps it loadable by skops without trusting re.Pattern.
+        state = self.__dict__.copy()
+        for name in ("_drop", "_related", "_title_site", "_sites"):
+            state.pop(name, None)
+        return state
+
     def _compiled(self) -> None:
         if not hasattr(self, "_title_site"):
             self._compile()

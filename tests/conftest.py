@@ -78,7 +78,6 @@ def artefact(tmp_path_factory) -> Path:
     import joblib
 
     from pipeline.config import build_model, taxonomy_labels, to_plain
-    from pipeline.io import sha256_file
     from pipeline.stages.compose import compose
     from pipeline.stages.publish import build_metadata, publish
     from pipeline.stages.train import train
@@ -123,8 +122,6 @@ def artefact(tmp_path_factory) -> Path:
         split,
         report,
         corpus,
-        sha256_file(work / "trained.joblib"),
-        (work / "trained.joblib").stat().st_size,
         "2026-01-01T00:00:00+00:00",
     )
     publish(work / "trained.joblib", work / "topic-classifier", meta)

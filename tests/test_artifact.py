@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -153,3 +154,35 @@ def test_other_scikit_learn_versions_warn_or_refuse(artefact, tmp_path):
         else:
             with pytest.raises(TopicwireError, match=f"trained with scikit-learn {version}"):
                 load_model(copy)
+
+
+class NotTrusted:
+    """A type that no trusted list names."""
+
+
+def test_skops_format_loads_safely_and_predicts_the_same(artefact, tmp_path):
+    import skops.io
+
+    from pipeline.io import sha256_file
+
+    meta = json.loads((artefact / "metadata.json").read_text())
+    meta["format"] = "skops"
+    publish(artefact / "model.joblib", tmp_path / "safe", meta)
+    assert sorted(p.name for p in (tmp_path / "safe").iterdir()) == [
+        "README.md",
+        "metadata.json",
+        "model.skops",
+    ]
+    texts = ["Rolling blackouts after strikes on substations.", "Sanctions on shipping firms."]
+    assert load_model(tmp_path / "safe").predict_scores(texts) == load_model(
+        artefact
+    ).predict_scores(texts)
+
+    # A skops file carrying any other type is refused, even with a matching checksum.
+    foreign = tmp_path / "foreign"
+    shutil.copytree(tmp_path / "safe", foreign)
+    skops.io.dump({"model": NotTrusted()}, foreign / "model.skops")
+    meta["files"] = {"model.skops": {"sha256": sha256_file(foreign / "model.skops"), "bytes": 1}}
+    (foreign / "metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(TopicwireError, match="outside the trusted list: .*NotTrusted"):
+        load_model(foreign)

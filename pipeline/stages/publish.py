@@ -21,7 +21,8 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
-from pipeline.artifact import CARD_FILE, METADATA_FILE, MODEL_FILE, PREDICTIONS_FILE
+from pipeline.artifact import CARD_FILE, METADATA_FILE, MODEL_FILES, PREDICTIONS_FILE
+from pipeline.errors import TopicwireError
 from pipeline.io import sha256_file
 
 log = logging.getLogger("topicwire")
@@ -64,10 +65,10 @@ def build_metadata(
     split_summary: dict[str, Any],
     train_report: dict[str, Any],
     corpus: dict[str, Any],
-    model_sha256: str,
-    model_bytes: int,
     created_at: str,
+    model_format: str = "joblib",
 ) -> dict[str, Any]:
+    """Everything about the model but its file checksums, which `publish` adds."""
     libraries = library_versions()
     labels = list(params["taxonomy"]["labels"])
     return {
@@ -86,8 +87,7 @@ def build_metadata(
             **{k: split_summary[k] for k in ("train", "validation", "test")},
         },
         "libraries": libraries,
-        "files": {MODEL_FILE: {"sha256": model_sha256, "bytes": model_bytes}},
-        "format": "joblib",
+        "format": model_format,
     }
 
 
@@ -205,8 +205,26 @@ or `topicwire predict article.txt` (JSON Lines: id, labels, scores).
 
 ## Provenance
 Libraries: {", ".join(f"{k} {v}" for k, v in meta["libraries"].items())}.
-Model file sha256 `{meta["files"][MODEL_FILE]["sha256"]}`.
+Model file `{MODEL_FILES[meta["format"]]}` ({meta["format"]}), sha256
+`{meta["files"][MODEL_FILES[meta["format"]]]["sha256"]}`.
 """
+
+
+def _write_model(trained: Path, directory: Path, model_format: str) -> Path:
+    """The trained joblib file, copied as is or converted to skops (safe to load)."""
+    if model_format not in MODEL_FILES:
+        raise TopicwireError(
+            f"publish.format must be one of {', '.join(MODEL_FILES)}, got {model_format!r}"
+        )
+    target = directory / MODEL_FILES[model_format]
+    if model_format == "joblib":
+        shutil.copyfile(trained, target)
+    else:
+        import joblib
+        import skops.io
+
+        skops.io.dump(joblib.load(trained), target)
+    return target
 
 
 def publish(
@@ -222,7 +240,10 @@ def publish(
     os.umask(mask)
     os.chmod(staging, 0o777 & ~mask)  # mkdtemp makes 0700; others may need to read the model
     try:
-        shutil.copyfile(model_file, staging / MODEL_FILE)
+        written = _write_model(model_file, staging, meta["format"])
+        meta["files"] = {
+            written.name: {"sha256": sha256_file(written), "bytes": written.stat().st_size}
+        }
         if predictions is not None:
             shutil.copyfile(predictions, staging / PREDICTIONS_FILE)
         (staging / METADATA_FILE).write_text(
@@ -258,9 +279,8 @@ def main() -> None:
         split_summary=read_json(SPLIT_REPORT),
         train_report=read_json(TRAIN_REPORT),
         corpus=corpus_summary(read_json(INGEST_REPORT), read_json(LABEL_REPORT)),
-        model_sha256=sha256_file(TRAINED),
-        model_bytes=Path(TRAINED).stat().st_size,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        model_format=params.publish.get("format", "joblib"),
     )
     publish(Path(TRAINED), Path(params.publish.dir), meta, Path(PREDICTIONS))
     log.info(
