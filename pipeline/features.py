@@ -45,3 +45,16 @@ def hashed_ngrams(n_features: int = 2**20, sublinear_tf: bool = True, **options:
         **_tuples(options),
     )
     return Pipeline([("hash", hashing), ("tfidf", TfidfTransformer(sublinear_tf=sublinear_tf))])
+
+
+def compact_vocabularies(features: object) -> None:
+    """Store fitted vocabularies as plain ints instead of numpy scalars: same model, and a
+    published file that unpickles about twice as fast (cold load is what a CLI call pays)."""
+    parts = [features]
+    while parts:
+        part = parts.pop()
+        vocabulary = getattr(part, "vocabulary_", None)
+        if isinstance(vocabulary, dict):
+            part.vocabulary_ = {term: int(column) for term, column in vocabulary.items()}
+        parts += [step for _, step in getattr(part, "transformer_list", [])]
+        parts += [step for _, step in getattr(part, "steps", [])]

@@ -166,3 +166,37 @@ def test_explain_names_terms_of_the_article(artefact, inputs):
         "--model", str(artefact), "--explain", "--format", "csv", str(inputs["jsonl"])
     )
     assert refused.returncode == 1 and "--explain needs --format jsonl" in refused.stderr
+
+
+def peak_rss_of_predict(artefact, feed) -> float:
+    """Peak resident memory (MB) of one `topicwire predict` run, measured by its parent."""
+    code = (
+        "import resource, subprocess, sys\n"
+        "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n"
+    )
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", code, "topicwire", "predict", "--model", str(artefact), str(feed)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(out.stdout)
+
+
+def test_memory_stays_flat_as_the_input_grows(artefact, tmp_path):
+    paragraph = " ".join([ARMS, BLACKOUT] * 10)  # about 3 KB per article
+
+    def feed(n: int):
+        path = tmp_path / f"feed-{n}.jsonl"
+        with open(path, "w", encoding="utf-8") as fh:
+            for i in range(n):
+                fh.write(json.dumps({"id": i, "text": f"{i} {paragraph}"}) + "\n")
+        return path
+
+    small, large = feed(1_000), feed(8_000)
+    assert large.stat().st_size - small.stat().st_size > 20_000_000
+    grown = peak_rss_of_predict(artefact, large) - peak_rss_of_predict(artefact, small)
+    assert grown < 15, f"peak memory grew by {grown:.0f} MB for 20+ MB more input"

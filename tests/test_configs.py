@@ -82,3 +82,17 @@ def test_bad_estimator_parameter_is_a_clear_error(small_corpus):
     params = composed("+model.estimator.not_a_parameter=1")
     with pytest.raises(TopicwireError, match="cannot build the model from params.yaml"):
         build_model(params)
+
+
+def test_fitted_vocabularies_are_compacted_without_changing_predictions(small_corpus):
+    import numpy as np
+
+    from pipeline.features import compact_vocabularies
+
+    texts, _ = small_corpus
+    features = build_model(composed("features=word_char_ngrams"))[1].fit(texts)
+    before = features.transform(texts[:3]).toarray()
+    compact_vocabularies(features)
+    for _, vectorizer in features.transformer_list:
+        assert all(type(v) is int for v in vectorizer.vocabulary_.values())
+    assert np.array_equal(features.transform(texts[:3]).toarray(), before)

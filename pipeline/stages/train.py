@@ -18,6 +18,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from pipeline.classifier import label_matrix
 from pipeline.errors import TopicwireError
+from pipeline.features import compact_vocabularies
 from pipeline.text import join_title_body
 
 log = logging.getLogger("topicwire")
@@ -45,6 +46,7 @@ def train(
         model.fit(texts_of(train_rows), Y_train)
     except InvalidParameterError as exc:  # a bad value in conf/features or conf/model
         raise TopicwireError(f"invalid model configuration: {exc}") from exc
+    compact_vocabularies(model.named_steps["features"])
     X_val = model[:-1].transform(texts_of(validation_rows))
     classifier = model[-1]
     classifier.tune_thresholds(X_val, Y_val, strategy=strategy, beta=beta, fallback=fallback)
