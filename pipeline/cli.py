@@ -30,7 +30,7 @@ def main() -> None:
     "--model",
     "-m",
     metavar="MODEL",
-    help="Artefact directory of a published model. "
+    help="Artefact directory, or a registered name@version / name#stage. "
     "[default: the model `dvc repro` published, models/topic-classifier]",
 )
 @click.option(
@@ -203,7 +203,8 @@ class _Emitter:
     "--model",
     "-m",
     metavar="MODEL",
-    help="Artefact directory of a published model. [default: the published model]",
+    help="Artefact directory, or a registered name@version / name#stage. "
+    "[default: the published model]",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
