@@ -72,21 +72,30 @@ def main() -> None:
         api_rss = peak_rss_mb()
 
         start = time.perf_counter()
-        subprocess.run(["topicwire", "predict", "--model", args.model, str(feed)], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["topicwire", "predict", "--model", args.model, str(feed)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         cli_s = time.perf_counter() - start
         cli_rss = peak_rss_mb(resource.RUSAGE_CHILDREN)
 
-    rows = [("Python API (batches of %d)" % args.batch_size, api_s, api_rss),
-            ("CLI `topicwire predict` (incl. start-up and model load)", cli_s, cli_rss)]
-    print(f"{len(articles)} articles, {megabytes:.1f} MB of JSON Lines; model {model.version} "
-          f"loaded in {load_s:.2f} s; {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cores, Python {platform.python_version()}\n")
+    rows = [
+        (f"Python API (batches of {args.batch_size})", api_s, api_rss),
+        ("CLI `topicwire predict` (incl. start-up and model load)", cli_s, cli_rss),
+    ]
+    print(
+        f"{len(articles)} articles, {megabytes:.1f} MB of JSON Lines; model {model.version} "
+        f"loaded in {load_s:.2f} s; {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}\n"
+    )
     print("| path | seconds | articles/s | MB/s | peak RSS (MB) |")
     print("|---|---|---|---|---|")
     for name, seconds, rss in rows:
-        print(f"| {name} | {seconds:.1f} | {len(articles) / seconds:,.0f} | "
-              f"{megabytes / seconds:.2f} | {rss:,.0f} |")
+        print(
+            f"| {name} | {seconds:.1f} | {len(articles) / seconds:,.0f} | "
+            f"{megabytes / seconds:.2f} | {rss:,.0f} |"
+        )
     sys.stdout.flush()
 
 
