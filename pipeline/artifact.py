@@ -103,14 +103,20 @@ class TopicModel:
     def explain_batch(
         self, texts: Sequence[str], predicted: Sequence[Sequence[str]], k: int = 8
     ) -> list[dict[str, list[tuple[str, float]]]]:
-        from pipeline.explain import contributions
+        """Per text, the terms behind each of its `predicted` labels (features computed once)."""
+        from scipy import sparse
 
+        from pipeline.explain import feature_names, label_weights, pushes
+
+        if not texts:
+            return []
+        X = sparse.csr_matrix(self.pipeline[:-1].transform(list(texts)))
+        W, names = label_weights(self.pipeline), feature_names(self.pipeline)
         result: list[dict[str, list[tuple[str, float]]]] = [{} for _ in texts]
         for j, label in enumerate(self.labels):
-            rows = [i for i, names in enumerate(predicted) if label in names]
+            rows = [i for i, chosen in enumerate(predicted) if label in chosen]
             if rows:
-                pushes = contributions(self.pipeline, [texts[i] for i in rows], j, k)
-                for i, terms in zip(rows, pushes, strict=True):
+                for i, terms in zip(rows, pushes(X[rows], W[j], names, k), strict=True):
                     result[i][label] = terms
         return [{label: r[label] for label in predicted[i]} for i, r in enumerate(result)]
 

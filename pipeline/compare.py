@@ -266,11 +266,10 @@ def render_html(result: dict[str, Any], runs: Sequence[Run]) -> str:
         else "<p>None.</p>"
     )
     parts.append("<h2>Precision-recall</h2><div class='grid'>")
+    matrices = [_matrices(run, [p["id"] for p in run.predictions]) for run in runs]
     for j, label in enumerate(runs[0].labels):
         series = []
-        for run in runs:
-            ids = [p["id"] for p in run.predictions]
-            Y, scores, _ = _matrices(run, ids)
+        for run, (Y, scores, _) in zip(runs, matrices, strict=True):
             if Y[:, j].any():
                 precision, recall, _ = precision_recall_curve(Y[:, j], scores[:, j])
                 series.append((run.ref, recall, precision))

@@ -79,20 +79,30 @@ def contributions(
     model: Any, texts: Sequence[str], label_index: int, k: int = 6, direction: int = 1
 ) -> list[list[tuple[str, float]]]:
     """Per text, the k terms that pushed the label's score most up (direction 1) or down (-1)."""
-    W = label_weights(model)[label_index]
-    names = feature_names(model)
     X = sparse.csr_matrix(model[:-1].transform(list(texts)))
+    return pushes(X, label_weights(model)[label_index], feature_names(model), k, direction)
+
+
+def pushes(
+    X: sparse.csr_matrix,
+    weights: np.ndarray,
+    names: np.ndarray | None,
+    k: int = 6,
+    direction: int = 1,
+) -> list[list[tuple[str, float]]]:
+    """Per row of the feature matrix X, the k features whose value x weight pushes most in
+    `direction`; for callers that already hold the features and the weights."""
     result = []
     for row in range(X.shape[0]):
         start, end = X.indptr[row], X.indptr[row + 1]
         columns, values = X.indices[start:end], X.data[start:end]
-        pushes = values * W[columns] * direction
-        order = np.argsort(-pushes, kind="stable")[:k]
+        signed = values * weights[columns] * direction
+        order = np.argsort(-signed, kind="stable")[:k]
         result.append(
             [
-                (_name(names, columns[i]), round(float(pushes[i] * direction), 4))
+                (_name(names, columns[i]), round(float(signed[i] * direction), 4))
                 for i in order
-                if pushes[i] > 0
+                if signed[i] > 0
             ]
         )
     return result

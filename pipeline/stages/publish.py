@@ -70,11 +70,12 @@ def build_metadata(
 ) -> dict[str, Any]:
     """Everything about the model but its file checksums, which `publish` adds."""
     libraries = library_versions()
+    code = code_version()
     labels = list(params["taxonomy"]["labels"])
     return {
         "name": name,
-        "version": version_id(split_summary["fingerprint"], params, code_version()),
-        "code_version": code_version(),
+        "version": version_id(split_summary["fingerprint"], params, code),
+        "code_version": code,
         "created_at": created_at,
         "labels": labels,
         "thresholds": train_report["thresholds"],
