@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.readers import RawArticle, find_inputs, read_articles
+from pipeline.readers import RawArticle, read_raw_dir
 from pipeline.text import ArticleCleaner
 
 FORMAT_NAMES = {
@@ -50,25 +50,19 @@ def load_corpus(
 ) -> list[CorpusArticle]:
     """Every article with its gold labels and metadata; fails on any bad record."""
     from pipeline.errors import BadRecord, TopicwireError
-    from pipeline.stages.label import read_annotations
+    from pipeline.stages.label import annotation_files, read_annotations
 
     notes: dict[str, Any] = {}
-    ann_dir = Path(annotations_dir)
-    for path in sorted(ann_dir.rglob("*")) if ann_dir.is_dir() else []:
-        if path.suffix.lower() in {".jsonl", ".csv"}:
-            for ann in read_annotations(path):
-                if isinstance(ann, BadRecord):
-                    raise TopicwireError(str(ann))
-                notes[ann.id] = ann
-    root = Path(raw_dir)
+    for path in annotation_files(annotations_dir):
+        for ann in read_annotations(path):
+            if isinstance(ann, BadRecord):
+                raise TopicwireError(str(ann))
+            notes[ann.id] = ann
     articles = []
-    for path in find_inputs(root):
-        rel = path.relative_to(root).as_posix()
-        prefix = rel.rsplit(".", 1)[0] if path.suffix.lower() == ".txt" else rel
-        for record in read_articles(path, id_prefix=prefix):
-            if isinstance(record, BadRecord):
-                raise TopicwireError(str(record))
-            articles.append(_article(record, notes.get(record.id), path.suffix.lower(), cleaner))
+    for path, record in read_raw_dir(raw_dir):
+        if isinstance(record, BadRecord):
+            raise TopicwireError(str(record))
+        articles.append(_article(record, notes.get(record.id), path.suffix.lower(), cleaner))
     return articles
 
 

@@ -22,7 +22,8 @@ from sklearn.metrics import (
 AVERAGES = ("micro", "macro", "weighted", "samples")
 
 
-def _r(x: float) -> float:
+def round6(x: float) -> float:
+    """Metrics are stored with 6 decimals: readable, and identical run to run."""
     return round(float(x), 6)
 
 
@@ -32,12 +33,12 @@ def summary_metrics(Y: np.ndarray, P: np.ndarray) -> dict[str, float]:
     for average in AVERAGES:
         # samples: an article with no true and no predicted label is a perfect answer (F1 = 1)
         zero = 1.0 if average == "samples" else 0.0
-        out[f"{average}_f1"] = _r(f1_score(Y, P, average=average, zero_division=zero))
+        out[f"{average}_f1"] = round6(f1_score(Y, P, average=average, zero_division=zero))
     for average in ("micro", "macro"):
         p, r, _, _ = precision_recall_fscore_support(Y, P, average=average, zero_division=0)
-        out[f"{average}_precision"], out[f"{average}_recall"] = _r(p), _r(r)
-    out["subset_accuracy"] = _r((Y == P).all(axis=1).mean()) if len(Y) else 0.0
-    out["hamming_loss"] = _r(hamming_loss(Y, P)) if len(Y) else 0.0
+        out[f"{average}_precision"], out[f"{average}_recall"] = round6(p), round6(r)
+    out["subset_accuracy"] = round6((Y == P).all(axis=1).mean()) if len(Y) else 0.0
+    out["hamming_loss"] = round6(hamming_loss(Y, P)) if len(Y) else 0.0
     return out
 
 
@@ -56,19 +57,19 @@ def per_label_metrics(
     result = {}
     for j, label in enumerate(labels):
         entry: dict[str, Any] = {
-            "precision": _r(p[j]),
-            "recall": _r(r[j]),
-            "f1": _r(f[j]),
+            "precision": round6(p[j]),
+            "recall": round6(r[j]),
+            "f1": round6(f[j]),
             "support": int(s[j]),
         }
         if scores is not None:
             both = 0 < Y[:, j].sum() < len(Y)
-            entry["roc_auc"] = _r(roc_auc_score(Y[:, j], scores[:, j])) if both else None
+            entry["roc_auc"] = round6(roc_auc_score(Y[:, j], scores[:, j])) if both else None
             entry["average_precision"] = (
-                _r(average_precision_score(Y[:, j], scores[:, j])) if Y[:, j].any() else None
+                round6(average_precision_score(Y[:, j], scores[:, j])) if Y[:, j].any() else None
             )
         if thresholds is not None:
-            entry["threshold"] = _r(thresholds[j])
+            entry["threshold"] = round6(thresholds[j])
         result[label] = entry
     return result
 
@@ -86,7 +87,7 @@ def bootstrap_ci(
         draws["macro_f1"].append(f1_score(Y[rows], P[rows], average="macro", zero_division=0))
     tail = (1 - confidence) / 2 * 100
     return {
-        name: {"low": _r(np.percentile(v, tail)), "high": _r(np.percentile(v, 100 - tail))}
+        name: {"low": round6(np.percentile(v, tail)), "high": round6(np.percentile(v, 100 - tail))}
         for name, v in draws.items()
     }
 
@@ -126,10 +127,10 @@ def paired_bootstrap(
         p_value = min(1.0, 2 * min((values_arr <= 0).mean(), (values_arr >= 0).mean()))
         low, high = np.percentile(values_arr, tail), np.percentile(values_arr, 100 - tail)
         result[name] = {
-            "difference": _r(observed),
-            "low": _r(low),
-            "high": _r(high),
-            "p_value": _r(p_value),
+            "difference": round6(observed),
+            "low": round6(low),
+            "high": round6(high),
+            "p_value": round6(p_value),
             "significant": bool(low > 0 or high < 0),
         }
     return result
@@ -196,7 +197,7 @@ def threshold_f1_curve(y: np.ndarray, scores: np.ndarray, points: int = 101) -> 
     """[[threshold, f1], ...] on an even grid of thresholds in [0, 1]."""
     rows = []
     for t in np.linspace(0, 1, points):
-        rows.append([_r(t), _r(f1_score(y, scores >= t, zero_division=0))])
+        rows.append([round6(t), round6(f1_score(y, scores >= t, zero_division=0))])
     return rows
 
 
@@ -208,5 +209,7 @@ def calibration_points(y: np.ndarray, scores: np.ndarray, bins: int = 10) -> lis
     for b in range(bins):
         inside = which == b
         if inside.any():
-            rows.append([_r(scores[inside].mean()), _r(y[inside].mean()), int(inside.sum())])
+            rows.append(
+                [round6(scores[inside].mean()), round6(y[inside].mean()), int(inside.sum())]
+            )
     return rows

@@ -47,6 +47,20 @@ def find_inputs(root: str | Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in FORMATS)
 
 
+def read_raw_dir(root: str | Path) -> Iterator[tuple[Path, RawArticle | BadRecord]]:
+    """Every record of every article file under `root`, with the file it came from.
+
+    A `.txt` page's id is its path under `root` without the suffix ("pages/page_001"); records
+    without an id get "<path under root>:<line>".
+    """
+    root = Path(root)
+    for path in find_inputs(root):
+        rel = path.relative_to(root).as_posix()
+        prefix = rel.rsplit(".", 1)[0] if path.suffix.lower() == ".txt" else rel
+        for record in read_articles(path, id_prefix=prefix):
+            yield path, record
+
+
 def read_articles(
     path: str | Path, id_prefix: str | None = None
 ) -> Iterator[RawArticle | BadRecord]:

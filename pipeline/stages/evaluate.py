@@ -24,6 +24,7 @@ from pipeline.evaluation import (
     bootstrap_ci,
     calibration_points,
     per_label_metrics,
+    round6,
     summary_metrics,
     threshold_f1_curve,
 )
@@ -32,10 +33,6 @@ log = logging.getLogger("topicwire")
 METRICS = "reports/metrics.json"
 PLOTS_DIR = "reports/plots"
 PREDICTIONS = "reports/predictions.jsonl"
-
-
-def _r(x: float) -> float:
-    return round(float(x), 6)
 
 
 def score_predictions(
@@ -71,7 +68,7 @@ def evaluate(
     metrics["ci"] = bootstrap_ci(Y, predicted, resamples, seed, confidence)
     metrics["baselines"] = baselines(Y, Y_train, texts, keywords, labels, seed)
     metrics["gain_over_baselines"] = {
-        name: {key: _r(metrics[key] - base[key]) for key in ("micro_f1", "macro_f1")}
+        name: {key: round6(metrics[key] - base[key]) for key in ("micro_f1", "macro_f1")}
         for name, base in metrics["baselines"].items()
     }
     return metrics
@@ -88,7 +85,7 @@ def precision_recall_points(
     if len(rows) > max_points:
         keep = np.unique(np.linspace(0, len(rows) - 1, max_points).round().astype(int))
         rows = [rows[i] for i in keep]
-    return [[_r(rc), _r(pr), _r(t)] for rc, pr, t in rows]
+    return [[round6(rc), round6(pr), round6(t)] for rc, pr, t in rows]
 
 
 def plot_data(
@@ -215,7 +212,7 @@ def main() -> None:
                     {
                         "id": row["id"],
                         "labels": row["labels"],
-                        "scores": [_r(s) for s in score_row],
+                        "scores": [round6(s) for s in score_row],
                     },
                     ensure_ascii=False,
                 )

@@ -18,7 +18,7 @@ from typing import Any
 
 from pipeline.dedup import duplicate_groups
 from pipeline.errors import BadRecord, TopicwireError, raise_or_count
-from pipeline.readers import RawArticle, find_inputs, read_articles
+from pipeline.readers import RawArticle, find_inputs, read_raw_dir
 from pipeline.text import ArticleCleaner, join_title_body
 
 log = logging.getLogger("topicwire")
@@ -147,14 +147,9 @@ def main() -> None:
     per_file: Counter[str] = Counter()
 
     def records() -> Iterable[RawArticle | BadRecord]:
-        root = Path(data.raw_dir)
-        for path in files:
-            rel = path.relative_to(root).as_posix()
-            # Ids of .txt pages are their path under raw_dir without the suffix.
-            prefix = rel.rsplit(".", 1)[0] if path.suffix.lower() == ".txt" else rel
-            for record in read_articles(path, id_prefix=prefix):
-                per_file[str(path)] += 1
-                yield record
+        for path, record in read_raw_dir(data.raw_dir):
+            per_file[str(path)] += 1
+            yield record
 
     result = ingest(
         records(),
@@ -169,8 +164,9 @@ def main() -> None:
     if not result.rows:
         raise TopicwireError(f"{data.raw_dir}: no usable articles among {result.read} records")
     save_articles(result.rows, data.interim)
-    write_json(REPORT, result.report(per_file))
-    kinds = Counter(d["match"] for d in result.dropped)
+    report = result.report(per_file)
+    write_json(REPORT, report)
+    kinds = report["duplicates_dropped"]
     verb = "dropped" if data.duplicates.drop else "found (kept)"
     log.info(
         "read %d records from %d files; %d bad record(s) skipped; duplicates %s: %d exact, %d near",

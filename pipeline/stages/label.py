@@ -43,10 +43,9 @@ def read_annotations(path: str | Path) -> Iterator[Annotation | BadRecord]:
     name = str(path)
     if path.suffix.lower() == ".jsonl":
         with open(path, encoding="utf-8-sig") as fh:
-            numbered: Iterable[tuple[int, Any]] = (
-                (n, line) for n, line in enumerate(fh, start=1) if line.strip()
-            )
-            for number, raw in numbered:
+            for number, raw in enumerate(fh, start=1):
+                if not raw.strip():
+                    continue
                 try:
                     record = json.loads(raw)
                 except json.JSONDecodeError as exc:
@@ -62,6 +61,14 @@ def read_annotations(path: str | Path) -> Iterator[Annotation | BadRecord]:
                 line = reader.line_num + 1
     else:
         raise TopicwireError(f"{path}: unsupported annotation format; expected .jsonl or .csv")
+
+
+def annotation_files(directory: str | Path) -> list[Path]:
+    """The annotation files (.jsonl, .csv) under `directory`, in a stable order."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.rglob("*") if p.suffix.lower() in {".jsonl", ".csv"})
 
 
 def _annotation(record: Any, source: str, line: int) -> Annotation | BadRecord:
@@ -166,12 +173,7 @@ def main() -> None:
     params = load_params()
     data = params.data
     articles = load_articles(data.interim).to_list()
-    ann_dir = Path(data.annotations_dir)
-    files = (
-        sorted(p for p in ann_dir.rglob("*") if p.suffix.lower() in {".jsonl", ".csv"})
-        if ann_dir.is_dir()
-        else []
-    )
+    files = annotation_files(data.annotations_dir)
 
     def annotations() -> Iterator[Annotation | BadRecord]:
         for path in files:

@@ -16,6 +16,7 @@ import os
 import platform
 import shutil
 import tempfile
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -92,7 +93,8 @@ def build_metadata(
     }
 
 
-def _table(header: list[str], rows: list[list[Any]]) -> str:
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A GitHub-flavoured Markdown table (model card, report.md)."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
@@ -181,14 +183,14 @@ topicwire's `dvc repro` on {meta["created_at"]}.
 ## Test-split performance ({metrics["test_articles"]} articles)
 Micro-F1 **{metrics["micro_f1"]:.3f}**, macro-F1 **{metrics["macro_f1"]:.3f}**.
 
-{_table(["label", "precision", "recall", "F1", "support", "threshold"], metric_rows)}
+{markdown_table(["label", "precision", "recall", "F1", "support", "threshold"], metric_rows)}
 
 ## Data
 {_corpus_text(data["corpus"], meta["labels"])}
 
 Data fingerprint `{data["fingerprint"][:16]}`. Articles per split (labelled articles only):
 
-{_table(["split", "articles", "no topic", *meta["labels"]], data_rows)}
+{markdown_table(["split", "articles", "no topic", *meta["labels"]], data_rows)}
 
 ## Use
 ```python

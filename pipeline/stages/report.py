@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.stages.publish import markdown_table
+
 log = logging.getLogger("topicwire")
 HTML_REPORT = "reports/report.html"
 MD_REPORT = "reports/report.md"
@@ -149,12 +151,6 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    lines = ["| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(map(str, row)) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def _f(x: Any) -> str:
     return "—" if x is None else f"{x:.3f}"
 
@@ -231,7 +227,7 @@ def build_markdown(
     changed: list[list[Any]],
 ) -> str:
     changed_text = (
-        _md_table(["parameter", "default", "this run"], changed)
+        markdown_table(["parameter", "default", "this run"], changed)
         if changed
         else "None: every parameter is conf/'s default."
     )
@@ -242,16 +238,16 @@ Test split: {metrics["test_articles"]} articles; data fingerprint `{
     }`.
 Intervals are 95 % bootstrap intervals over test articles.
 
-{_md_table(["metric", "value", "95 % interval"], metric_rows(metrics))}
+{markdown_table(["metric", "value", "95 % interval"], metric_rows(metrics))}
 
 {
-        _md_table(
+        markdown_table(
             ["", "micro-F1", "macro-F1", "model gain (micro)", "model gain (macro)"],
             baseline_rows(metrics),
         )
     }
 
-{_md_table(LABEL_HEADER, label_rows(metrics, labels))}
+{markdown_table(LABEL_HEADER, label_rows(metrics, labels))}
 
 Parameters that differ from the defaults:
 
@@ -425,39 +421,39 @@ def figures_from_plots(
         "Confusion": [],
         "Label co-occurrence": [],
     }
+    # (group, plot directory, caption suffix, x label, y label, extra drawing options)
+    curves = [
+        ("Precision-recall", "precision_recall", "", "recall", "precision", {}),
+        (
+            "F1 by threshold",
+            "threshold_f1",
+            " (red: chosen threshold)",
+            "threshold",
+            "F1",
+            {"mark": None},
+        ),
+        (
+            "Calibration",
+            "calibration",
+            " (dashed: perfect calibration)",
+            "mean score",
+            "fraction positive",
+            {"diagonal": True},
+        ),
+    ]
     for label in labels:
-        pr = table(f"precision_recall/{label}.csv")
-        figures["Precision-recall"].append(
-            (label, curve_svg([r[0] for r in pr], [r[1] for r in pr], "recall", "precision", label))
-        )
-        tf = table(f"threshold_f1/{label}.csv")
-        figures["F1 by threshold"].append(
-            (
-                f"{label} (red: chosen threshold)",
-                curve_svg(
-                    [r[0] for r in tf],
-                    [r[1] for r in tf],
-                    "threshold",
-                    "F1",
-                    label,
-                    mark=thresholds[label],
-                ),
+        for group, folder, suffix, xlabel, ylabel, options in curves:
+            rows = table(f"{folder}/{label}.csv")
+            if "mark" in options:
+                options = {"mark": thresholds[label]}
+            figures[group].append(
+                (
+                    label + suffix,
+                    curve_svg(
+                        [r[0] for r in rows], [r[1] for r in rows], xlabel, ylabel, label, **options
+                    ),
+                )
             )
-        )
-        cal = table(f"calibration/{label}.csv")
-        figures["Calibration"].append(
-            (
-                f"{label} (dashed: perfect calibration)",
-                curve_svg(
-                    [r[0] for r in cal],
-                    [r[1] for r in cal],
-                    "mean score",
-                    "fraction positive",
-                    label,
-                    diagonal=True,
-                ),
-            )
-        )
         counts = np.zeros((2, 2))
         for record in json.loads((root / f"confusion/{label}.json").read_text()):
             counts[record["actual"] == "yes", record["predicted"] == "yes"] += 1
