@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clo
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.metrics import precision_recall_curve
 from sklearn.multiclass import OneVsRestClassifier
+from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.validation import check_is_fitted
 
 
@@ -56,11 +57,54 @@ class PerLabelThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstim
         return base
 
     def fit(self, X: Any, Y: np.ndarray) -> PerLabelThresholdClassifier:
-        Y = np.asarray(Y)
-        if Y.ndim != 2:
-            raise ValueError(f"Y must be a 2-D label-indicator matrix, got shape {Y.shape}")
+        Y = _label_indicator(Y)
+        X = canonical(X)
         self.ovr_ = OneVsRestClassifier(self._binary_estimator(), n_jobs=self.n_jobs).fit(X, Y)
         self.thresholds_ = np.full(Y.shape[1], 0.5)
+        return self
+
+    def partial_fit(self, X: Any, Y: np.ndarray) -> PerLabelThresholdClassifier:
+        """One more pass of each label's estimator over a batch (out-of-core training).
+
+        The estimator must have `partial_fit` and `predict_proba` (e.g. SGDClassifier with
+        `loss: log_loss`); calibration and class_weight 'balanced' need the whole data at once
+        and are refused. With n_jobs > 1 the labels are updated in threads (SGD releases the GIL).
+        """
+        Y = _label_indicator(Y)
+        X = canonical(X)
+        if not hasattr(self, "ovr_"):
+            base = clone(self.estimator)
+            if self.calibration or not hasattr(base, "partial_fit"):
+                raise ValueError(
+                    f"streaming training needs an estimator with partial_fit and no calibration; "
+                    f"got {type(base).__name__} with calibration={self.calibration!r}"
+                )
+            if getattr(base, "class_weight", None) == "balanced":
+                raise ValueError("class_weight 'balanced' needs all the data; use null or a dict")
+            ovr = OneVsRestClassifier(base, n_jobs=self.n_jobs)
+            ovr.estimators_ = [clone(base) for _ in range(Y.shape[1])]
+            # Fitted like OneVsRestClassifier.fit on a multi-label target, so it predicts alike.
+            ovr.label_binarizer_ = LabelBinarizer(sparse_output=True).fit(
+                np.eye(Y.shape[1], dtype=np.int8)
+            )
+            self.ovr_ = ovr
+            self.thresholds_ = np.full(Y.shape[1], 0.5)
+        elif Y.shape[1] != len(self.ovr_.estimators_):
+            raise ValueError(
+                f"Y has {Y.shape[1]} labels, the model was started with "
+                f"{len(self.ovr_.estimators_)}"
+            )
+        estimators = self.ovr_.estimators_
+        if self.n_jobs is not None and self.n_jobs != 1:
+            from joblib import Parallel, delayed
+
+            Parallel(n_jobs=self.n_jobs, backend="threading")(
+                delayed(est.partial_fit)(X, Y[:, j], classes=[0, 1])
+                for j, est in enumerate(estimators)
+            )
+        else:
+            for j, est in enumerate(estimators):
+                est.partial_fit(X, Y[:, j], classes=[0, 1])
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -85,6 +129,30 @@ class PerLabelThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstim
             np.asarray(Y), self.predict_proba(X), strategy=strategy, beta=beta, fallback=fallback
         )
         return self
+
+
+def _label_indicator(Y: Any) -> np.ndarray:
+    Y = np.asarray(Y)
+    if Y.ndim != 2:
+        raise ValueError(f"Y must be a 2-D label-indicator matrix, got shape {Y.shape}")
+    return Y
+
+
+def canonical(X: Any) -> Any:
+    """A sparse matrix in canonical CSR form (sorted indices, no duplicates), in place.
+
+    TfidfVectorizer can return unsorted indices; some estimators (LogisticRegression) then sort
+    them in place while fitting, which fails on the read-only memory-mapped copy that labels
+    fitted in parallel processes (n_jobs > 1) share, and races in threads. Sorting once here
+    changes no value.
+    """
+    from scipy import sparse
+
+    if sparse.issparse(X):
+        X = X.tocsr()
+        if not X.has_canonical_format:
+            X.sum_duplicates()
+    return X
 
 
 def choose_thresholds(

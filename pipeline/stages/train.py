@@ -16,7 +16,7 @@ from sklearn.metrics import f1_score
 from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 
-from pipeline.classifier import label_matrix
+from pipeline.classifier import choose_thresholds, label_matrix
 from pipeline.errors import TopicwireError
 from pipeline.features import compact_vocabularies
 from pipeline.text import join_title_body
@@ -38,27 +38,49 @@ def train(
     strategy: str = "max_fbeta",
     beta: float = 1.0,
     fallback: float = 0.5,
+    streaming: dict[str, Any] | None = None,
 ) -> tuple[Pipeline, dict[str, Any]]:
-    """Fit `model` on train and tune its thresholds on validation; the core of the stage."""
+    """Fit `model` on train and tune its thresholds on validation; the core of the stage.
+
+    `streaming` (conf/model's `streaming: {batch_size, epochs, seed}`) trains out of core:
+    features are computed batch by batch and each label's estimator is updated with
+    `partial_fit`, so the feature matrix of the whole train split never exists (features must
+    be stateless, e.g. features=hashed_streaming). With strategy 'fixed', `validation_rows` may
+    be empty: the thresholds do not depend on it.
+    """
     Y_train = label_matrix([r["labels"] for r in train_rows], labels)
     Y_val = label_matrix([r["labels"] for r in validation_rows], labels)
     try:
-        model.fit(texts_of(train_rows), Y_train)
+        if streaming:
+            _fit_streaming(model, train_rows, Y_train, **streaming)
+        else:
+            model.fit(texts_of(train_rows), Y_train)
     except InvalidParameterError as exc:  # a bad value in conf/features or conf/model
         raise TopicwireError(f"invalid model configuration: {exc}") from exc
     compact_vocabularies(model.named_steps["features"])
-    X_val = model[:-1].transform(texts_of(validation_rows))
     classifier = model[-1]
-    classifier.tune_thresholds(X_val, Y_val, strategy=strategy, beta=beta, fallback=fallback)
-    predicted = classifier.predict(X_val)
-    report = {
+    report: dict[str, Any] = {
         "train_articles": len(train_rows),
         "validation_articles": len(validation_rows),
+    }
+    if not validation_rows:
+        if strategy != "fixed":
+            raise TopicwireError(
+                f"the validation split is empty; thresholds.strategy {strategy!r} tunes "
+                "thresholds on it (use strategy 'fixed' or give validation articles)"
+            )
+        classifier.thresholds_ = choose_thresholds(Y_val, Y_val, "fixed", beta, fallback)
+        report["thresholds"] = _rounded(labels, classifier.thresholds_)
+        return model, report
+    X_val = model[:-1].transform(texts_of(validation_rows))
+    scores = classifier.predict_proba(X_val)  # once: thresholds and validation F1 share them
+    classifier.thresholds_ = choose_thresholds(
+        Y_val, scores, strategy=strategy, beta=beta, fallback=fallback
+    )
+    predicted = (scores >= classifier.thresholds_).astype(np.int8)
+    report |= {
         "features": int(X_val.shape[1]),
-        "thresholds": {
-            label: round(float(t), 6)
-            for label, t in zip(labels, classifier.thresholds_, strict=True)
-        },
+        "thresholds": _rounded(labels, classifier.thresholds_),
         "validation_f1": {
             label: round(float(f1_score(Y_val[:, j], predicted[:, j], zero_division=0)), 6)
             for j, label in enumerate(labels)
@@ -68,12 +90,52 @@ def train(
     return model, report
 
 
+def _rounded(labels: Sequence[str], thresholds: np.ndarray) -> dict[str, float]:
+    return {label: round(float(t), 6) for label, t in zip(labels, thresholds, strict=True)}
+
+
+def _fit_streaming(
+    model: Pipeline,
+    rows: Sequence[dict[str, Any]],
+    Y: np.ndarray,
+    batch_size: int = 10_000,
+    epochs: int = 1,
+    seed: int = 0,
+    n_jobs: int | None = None,
+) -> None:
+    """Out-of-core fit: per batch, clean and featurise (in `n_jobs` processes), then
+    `partial_fit` every label."""
+    from sklearn.utils import get_tags
+
+    from pipeline.features import parallel_transform
+
+    if batch_size < 1 or epochs < 1:
+        raise TopicwireError(
+            f"model.streaming: batch_size and epochs must be >= 1, got {batch_size}, {epochs}"
+        )
+    features = model.named_steps["features"]
+    if get_tags(features).requires_fit:
+        raise TopicwireError(
+            f"model.streaming needs stateless features (e.g. features=hashed_streaming); "
+            f"{type(features).__name__} must be fitted on all the data first"
+        )
+    model[:-1].fit(texts_of(rows[:1]))  # stateless: compiles the cleaner's patterns only
+    classifier = model[-1]
+    rng = np.random.default_rng(seed)
+    for _ in range(epochs):
+        order = rng.permutation(len(rows))  # SGD needs shuffled input
+        for start in range(0, len(rows), batch_size):
+            batch = np.sort(order[start : start + batch_size])
+            X = parallel_transform(model[:-1], texts_of([rows[i] for i in batch]), n_jobs)
+            classifier.partial_fit(X, Y[batch])
+
+
 def main() -> None:
     from pathlib import Path
 
     import joblib
 
-    from pipeline.config import build_model, load_params, taxonomy_labels
+    from pipeline.config import build_model, load_params, taxonomy_labels, to_plain
     from pipeline.dataset import load_articles
     from pipeline.io import atomic_path, write_json
 
@@ -91,11 +153,12 @@ def main() -> None:
         params.thresholds.strategy,
         params.thresholds.beta,
         params.thresholds.fallback,
+        streaming=to_plain(params.model.get("streaming")),
     )
     with atomic_path(MODEL_FILE) as tmp:
         joblib.dump(model, tmp, compress=3)
     write_json(REPORT, report)
-    for label in report["untuned_labels"]:
+    for label in report.get("untuned_labels", []):
         log.warning(
             "no validation article is labelled %s: its threshold is the fallback %.2f",
             label,
