@@ -127,6 +127,8 @@ def compare_label_sources(
     def versus(a: str, b: str) -> dict[str, Any] | None:
         if a not in predictions or b not in predictions:
             return None
+        if np.array_equal(predictions[a], predictions[b]):
+            return None  # the same model (the same training set): nothing to test
         return paired_bootstrap(
             Y,
             predictions[a],

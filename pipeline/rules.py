@@ -32,7 +32,7 @@ import numpy as np
 
 from pipeline.errors import TopicwireError
 
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?…])[\"”’)]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
+_SENTENCE_BREAK = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"”’)]))\s+(?=[\"“‘(\[]?[A-Z0-9])")
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*")
 
 

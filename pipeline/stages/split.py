@@ -33,10 +33,11 @@ REPORT = "reports/split.json"
 
 
 def duplicate_groups_matrix(
-    gold: Sequence[dict[str, Any]], labels: Sequence[str]
+    gold: Sequence[dict[str, Any]], labels: Sequence[str], key: str = "labels"
 ) -> tuple[list[list[int]], np.ndarray]:
-    """Groups of article indices (near copies together) and a label matrix per group, with a
-    last column for "no topic" so that topic-less articles are stratified too."""
+    """Groups of article indices (near copies together) and a label matrix per group (labels
+    from the rows' `key` field), with a last column for "no topic" so that topic-less articles
+    are stratified too."""
     by_key: dict[str, list[int]] = {}
     for i, row in enumerate(gold):
         by_key.setdefault(row.get("dup_group") or row["id"], []).append(i)
@@ -45,7 +46,7 @@ def duplicate_groups_matrix(
     Y = np.zeros((len(groups), len(labels) + 1), dtype=np.int8)
     for g, members in enumerate(groups):
         for i in members:
-            for label in gold[i]["gold_labels"]:
+            for label in gold[i][key]:
                 Y[g, index[label]] = 1
         Y[g, -1] = int(not Y[g, :-1].any())
     return groups, Y
@@ -83,7 +84,7 @@ def split_articles(
             f"validation_size={validation_size}, test_size={test_size}"
         )
     gold = [r for r in rows if r.get("gold_labels") is not None]
-    groups, Y = duplicate_groups_matrix(gold, labels)
+    groups, Y = duplicate_groups_matrix(gold, labels, key="gold_labels")
     if len(groups) < 10:
         raise TopicwireError(
             f"only {len(groups)} labelled articles (after grouping duplicates); "
