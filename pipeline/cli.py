@@ -382,7 +382,10 @@ def label_suggest(
             candidates, gold = candidates_from_table(table)
             origin = f"{len(candidates)} article(s) of {table} without gold labels ({gold} with)"
         if not candidates:
-            _fail(f"topicwire label suggest: error: no candidate articles ({origin})")
+            _fail(
+                f"topicwire label suggest: error: no candidate articles ({origin}); give "
+                "INPUT files of unlabelled articles, or add some to data/raw/ and run `dvc repro`"
+            )
         chosen = suggest(loaded, candidates, count, max_similarity)
         hints = {
             label: str(spec.get("description", ""))

@@ -95,3 +95,56 @@ def test_suggest_and_write_a_batch_ready_for_label_studio(artefact, tmp_path):
     ]
     with pytest.raises(TopicwireError, match="must be a .jsonl file"):
         write_suggestions(chosen, tmp_path / "batch.txt", model.version, taxonomy)
+
+
+def test_cli_suggests_from_input_files_and_counts_bad_records(artefact, tmp_path):
+    import subprocess
+
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(
+        json.dumps({"id": "n1", "title": "Grid hit", "text": "A substation was struck overnight."})
+        + "\n"
+        + json.dumps({"id": "n2", "text": "Sanctions were widened to six banks on Monday."})
+        + "\n{broken\n"
+    )
+    out = tmp_path / "batch.jsonl"
+    result = subprocess.run(
+        [
+            "topicwire",
+            "label",
+            "suggest",
+            "-n",
+            "5",
+            "-m",
+            str(artefact),
+            "-o",
+            str(out),
+            str(feed),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "2 of 2 article(s) from 1 input(s) suggested" in result.stdout
+    assert "1 bad record(s) skipped" in result.stderr and f"{feed}:3" in result.stderr
+    assert sorted(json.loads(line)["id"] for line in out.read_text().splitlines()) == ["n1", "n2"]
+    assert (tmp_path / "batch.label-studio.json").is_file()
+    assert (tmp_path / "batch.label-studio.xml").is_file()
+
+
+def test_cli_without_candidates_is_a_clear_error(artefact, tmp_path):
+    import subprocess
+
+    from pipeline.dataset import save_articles
+
+    table = tmp_path / "labelled.parquet"
+    save_articles([{"id": "g1", "text": "t", "labels": [], "gold_labels": []}], table)
+    result = subprocess.run(
+        ["topicwire", "label", "suggest", "-m", str(artefact), "--table", str(table)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "no candidate articles (0 article(s) of" in result.stderr
+    assert "without gold labels (1 with)" in result.stderr

@@ -226,7 +226,10 @@ def in_pool(article_id: str, fraction: float, seed: int) -> bool:
 def training_labels(row: dict[str, Any], use: str) -> tuple[list[str] | None, str]:
     """The labels an article trains on, and their source, when the model uses `use` labels."""
     gold, weak = row.get("gold_labels"), row.get("weak_labels")
-    usable_weak = weak is not None and not row.get("weak_abstained")
+    # Rule labels are usable when the rules decided at least one topic; the topics they
+    # abstained on are left out of those topics' models (see train.training_matrix).
+    abstained = row.get("weak_abstained") or ()
+    usable_weak = weak is not None and len(abstained) < len(row.get("weak_scores") or ())
     if use in ("gold", "both") and gold is not None:
         return gold, GOLD
     if use in ("weak", "both") and usable_weak:

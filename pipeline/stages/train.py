@@ -19,6 +19,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from pipeline.classifier import label_matrix
 from pipeline.errors import TopicwireError
 from pipeline.features import compact_vocabularies
+from pipeline.stages.label import WEAK
 from pipeline.text import join_title_body
 
 log = logging.getLogger("topicwire")
@@ -28,6 +29,18 @@ REPORT = "reports/train.json"
 
 def texts_of(rows: Sequence[dict[str, Any]]) -> list[str]:
     return [join_title_body(r.get("title"), r["text"]) for r in rows]
+
+
+def training_matrix(rows: Sequence[dict[str, Any]], labels: Sequence[str]) -> np.ndarray:
+    """Label-indicator matrix of the training labels, -1 where a rule-labelled article's topic
+    is unknown (the topic rules abstained on it): that label's model leaves the article out."""
+    Y = label_matrix([r["labels"] for r in rows], labels)
+    index = {label: j for j, label in enumerate(labels)}
+    for i, row in enumerate(rows):
+        if row.get("label_source") == WEAK:
+            for topic in row.get("weak_abstained") or ():
+                Y[i, index[topic]] = -1
+    return Y
 
 
 def train(
@@ -40,8 +53,8 @@ def train(
     fallback: float = 0.5,
 ) -> tuple[Pipeline, dict[str, Any]]:
     """Fit `model` on train and tune its thresholds on validation; the core of the stage."""
-    Y_train = label_matrix([r["labels"] for r in train_rows], labels)
-    Y_val = label_matrix([r["labels"] for r in validation_rows], labels)
+    Y_train = training_matrix(train_rows, labels)
+    Y_val = training_matrix(validation_rows, labels)
     try:
         model.fit(texts_of(train_rows), Y_train)
     except InvalidParameterError as exc:  # a bad value in conf/features or conf/model
@@ -60,10 +73,24 @@ def train(
             for label, t in zip(labels, classifier.thresholds_, strict=True)
         },
         "validation_f1": {
-            label: round(float(f1_score(Y_val[:, j], predicted[:, j], zero_division=0)), 6)
+            label: round(
+                float(
+                    f1_score(
+                        Y_val[Y_val[:, j] >= 0, j],
+                        predicted[Y_val[:, j] >= 0, j],
+                        zero_division=0,
+                    )
+                ),
+                6,
+            )
             for j, label in enumerate(labels)
         },
-        "untuned_labels": [label for j, label in enumerate(labels) if Y_val[:, j].sum() == 0],
+        "unknown_labels_left_out": {
+            label: int((Y_train[:, j] < 0).sum()) for j, label in enumerate(labels)
+        },
+        "untuned_labels": [
+            label for j, label in enumerate(labels) if (Y_val[:, j] == 1).sum() == 0
+        ],
     }
     return model, report
 
