@@ -13,7 +13,8 @@ strongest positive rule plus its negative rules (correlated rules in one sentenc
 the title counts `title_weight` times, and the evidence E becomes a probability
 p = sigmoid(slope * (E - threshold)). Because a passing mention does not make a topic, p is capped
 at 0.5 while fewer than `min_sentences` sentences support the topic. The weak label is p >= 0.5
-and its confidence max(p, 1 - p); below the minimum confidence the rules abstain on that topic.
+and its confidence max(p, 1 - p); below the minimum confidence the rules abstain on that topic
+(the train stage then leaves the article out of that topic's model).
 
 Terms are matched as whole words, case-insensitive; a trailing `*` matches any word ending
 (`deliver*` matches delivered, deliveries). Patterns are regular expressions (case-insensitive).
