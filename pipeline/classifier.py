@@ -59,9 +59,36 @@ class PerLabelThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstim
     def fit(self, X: Any, Y: np.ndarray) -> PerLabelThresholdClassifier:
         Y = _label_indicator(Y)
         X = canonical(X)
-        self.ovr_ = OneVsRestClassifier(self._binary_estimator(), n_jobs=self.n_jobs).fit(X, Y)
+        known = Y >= 0
+        if known.all():
+            self.ovr_ = OneVsRestClassifier(self._binary_estimator(), n_jobs=self.n_jobs).fit(X, Y)
+        else:
+            self.ovr_ = self._fit_known(X, Y, known)
         self.thresholds_ = np.full(Y.shape[1], 0.5)
         return self
+
+    def _fit_known(self, X: Any, Y: np.ndarray, known: np.ndarray) -> OneVsRestClassifier:
+        """One-vs-rest where Y is -1 for "unknown": each label's model is fitted only on the
+        articles whose value for that label is known (e.g. topic rules abstained on the others)."""
+        from joblib import Parallel, delayed
+
+        def fit_label(j: int) -> Any:
+            rows = np.flatnonzero(known[:, j])
+            if len(rows) == 0:
+                raise ValueError(f"label {j}: no training article with a known value")
+            # A one-column OneVsRestClassifier handles a constant label like the full one does.
+            single = OneVsRestClassifier(self._binary_estimator()).fit(X[rows], Y[rows, j])
+            return single.estimators_[0]
+
+        estimators = Parallel(n_jobs=self.n_jobs)(delayed(fit_label)(j) for j in range(Y.shape[1]))
+        # The same fitted object `fit` would build, with the per-label estimators.
+        ovr = OneVsRestClassifier(self._binary_estimator(), n_jobs=self.n_jobs)
+        ovr.label_binarizer_ = LabelBinarizer(sparse_output=True).fit(np.where(known, Y, 0))
+        ovr.classes_ = ovr.label_binarizer_.classes_
+        ovr.estimators_ = estimators
+        if hasattr(estimators[0], "n_features_in_"):
+            ovr.n_features_in_ = estimators[0].n_features_in_
+        return ovr
 
     def partial_fit(self, X: Any, Y: np.ndarray) -> PerLabelThresholdClassifier:
         """One more pass of each label's estimator over a batch (out-of-core training).
@@ -95,16 +122,23 @@ class PerLabelThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstim
                 f"{len(self.ovr_.estimators_)}"
             )
         estimators = self.ovr_.estimators_
+
+        def update(j: int, est: Any) -> None:
+            rows = np.flatnonzero(Y[:, j] >= 0)  # -1: unknown for this label, left out
+            if len(rows) == len(Y):
+                est.partial_fit(X, Y[:, j], classes=[0, 1])
+            elif len(rows):
+                est.partial_fit(X[rows], Y[rows, j], classes=[0, 1])
+
         if self.n_jobs is not None and self.n_jobs != 1:
             from joblib import Parallel, delayed
 
             Parallel(n_jobs=self.n_jobs, backend="threading")(
-                delayed(est.partial_fit)(X, Y[:, j], classes=[0, 1])
-                for j, est in enumerate(estimators)
+                delayed(update)(j, est) for j, est in enumerate(estimators)
             )
         else:
             for j, est in enumerate(estimators):
-                est.partial_fit(X, Y[:, j], classes=[0, 1])
+                update(j, est)
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -165,7 +199,8 @@ def choose_thresholds(
     """Per label, the score threshold that maximises F-beta on (Y, scores).
 
     Ties go to the highest threshold (fewest false positives). A label without positives in Y
-    cannot be tuned and gets `fallback`; so does every label under strategy 'fixed'.
+    cannot be tuned and gets `fallback`; so does every label under strategy 'fixed'. Entries of
+    -1 in Y (unknown) are left out of that label's choice.
     """
     if strategy not in {"max_fbeta", "fixed"}:
         raise ValueError(f"thresholds.strategy must be 'max_fbeta' or 'fixed', got {strategy!r}")
@@ -174,9 +209,10 @@ def choose_thresholds(
         return thresholds
     b2 = beta * beta
     for j in range(Y.shape[1]):
-        if Y[:, j].sum() == 0:
+        known = Y[:, j] >= 0  # -1: unknown for this label (left out)
+        if Y[known, j].sum() == 0:
             continue
-        precision, recall, cuts = precision_recall_curve(Y[:, j], scores[:, j])
+        precision, recall, cuts = precision_recall_curve(Y[known, j], scores[known, j])
         precision, recall = precision[:-1], recall[:-1]
         denom = b2 * precision + recall
         fbeta = np.divide(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
@@ -294,6 +295,122 @@ def compare(refs: tuple[str, ...], output: str, resamples: int, seed: int) -> No
         _fail(f"topicwire compare: error: {exc}")
     click.echo(render_text(result))
     click.echo(f"\nComparison page: {output}")
+
+
+@main.group()
+def label() -> None:
+    """Grow the gold labels: pick the articles worth annotating next."""
+
+
+@label.command("suggest")
+@click.argument("inputs", nargs=-1, metavar="[INPUT]...")
+@click.option(
+    "-n",
+    "--count",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="How many articles to suggest.",
+)
+@click.option(
+    "--model",
+    "-m",
+    metavar="MODEL",
+    help="Artefact directory or registry reference. [default: models/topic-classifier]",
+)
+@click.option(
+    "--table",
+    default="data/labelled/articles.parquet",
+    show_default=True,
+    help="The label stage's table; its articles without gold labels are the candidates "
+    "(used when no INPUT is given).",
+)
+@click.option(
+    "--out",
+    "-o",
+    default="data/suggestions/to-annotate.jsonl",
+    show_default=True,
+    help="JSON Lines file to write; the Label Studio files are written beside it.",
+)
+@click.option(
+    "--max-similarity",
+    type=click.FloatRange(0, 1),
+    default=0.5,
+    show_default=True,
+    help="Skip an article more similar than this (cosine) to one already suggested.",
+)
+def label_suggest(
+    inputs: tuple[str, ...],
+    count: int,
+    model: str | None,
+    table: str,
+    out: str,
+    max_similarity: float,
+) -> None:
+    """Write the unlabelled articles the model is least sure about, ready for annotation.
+
+    Candidates are the articles of INPUT files (as for `predict`), or without INPUT the
+    articles of the label stage's table that have no gold labels. Topics take turns choosing
+    their most uncertain article (score nearest the topic's threshold), skipping near copies of
+    articles already chosen. Writes OUT (JSON Lines: add `labels` to each record), and beside it
+    OUT.label-studio.json (tasks with the model's labels as predictions) and
+    OUT.label-studio.xml (the labelling configuration). Put the annotated JSON Lines file, or
+    Label Studio's JSON export, in data/annotations/: the next `dvc repro` merges it as gold.
+
+    \b
+    Examples:
+      topicwire label suggest -n 100
+      topicwire label suggest -n 20 scraped/2026-11.jsonl -o batch-07.jsonl
+    """
+    from pipeline.artifact import load_model
+    from pipeline.readers import read_articles
+    from pipeline.suggest import Candidate, candidates_from_table, suggest, write_suggestions
+
+    try:
+        loaded = load_model(model)
+        skipped: list[BadRecord] = []
+        if inputs:
+            candidates = []
+            for name in inputs:
+                for record in read_articles(name, id_prefix=name):
+                    if isinstance(record, BadRecord):
+                        skipped.append(record)
+                        continue
+                    candidates.append(Candidate(record.id, record.title, record.text))
+            origin = f"{len(candidates)} article(s) from {len(inputs)} input(s)"
+        else:
+            candidates, gold = candidates_from_table(table)
+            origin = f"{len(candidates)} article(s) of {table} without gold labels ({gold} with)"
+        if not candidates:
+            _fail(
+                f"topicwire label suggest: error: no candidate articles ({origin}); give "
+                "INPUT files of unlabelled articles, or add some to data/raw/ and run `dvc repro`"
+            )
+        chosen = suggest(loaded, candidates, count, max_similarity)
+        hints = {
+            label: str(spec.get("description", ""))
+            for label, spec in loaded.metadata["taxonomy"]["labels"].items()
+        }
+        paths = write_suggestions(chosen, out, loaded.version, hints)
+    except TopicwireError as exc:
+        _fail(f"topicwire label suggest: error: {exc}")
+    by_topic = Counter(s.topic for s in chosen)
+    click.echo(
+        f"{len(chosen)} of {origin} suggested "
+        f"({', '.join(f'{t} {n}' for t, n in sorted(by_topic.items()))}):"
+    )
+    for kind, path in paths.items():
+        click.echo(f"  {kind:<13} {path}")
+    if len(chosen) < count:
+        click.echo(
+            f"  only {len(chosen)} of {count}: the rest were near copies of those chosen "
+            "(raise --max-similarity to allow them)",
+            err=True,
+        )
+    if skipped:
+        click.echo(f"  {len(skipped)} bad record(s) skipped:", err=True)
+        for bad in skipped:
+            click.echo(f"    {bad}", err=True)
 
 
 @main.group()

@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from pipeline.config import load_params, taxonomy_labels
     from pipeline.dataset import load_articles
     from pipeline.io import write_json
-    from pipeline.stages.label import GOLD
+    from pipeline.stages.label import gold_rows
 
     parser = argparse.ArgumentParser(
         prog="python -m pipeline.crossval",
@@ -104,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     params = load_params()
     labels = taxonomy_labels(params)
     rows = load_articles(params.data.labelled).to_list()
-    gold = [r for r in rows if r.get("label_source") == GOLD]
+    gold = gold_rows(rows)
     result = cross_validate(gold, labels, params, args.folds)
     write_json(REPORT, result)
     print(

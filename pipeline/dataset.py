@@ -13,8 +13,11 @@ from datasets import Sequence as ListOf
 from pipeline.errors import TopicwireError
 from pipeline.io import atomic_path
 
-# One schema for every stage's table. `labels` is null for an unlabelled article and an empty
-# list for an article labelled with no topic; `label_source` says where the labels came from.
+# One schema for every stage's table. `labels` (the labels the model trains on) is null for an
+# article with none and an empty list for an article labelled with no topic; `label_source` says
+# where they came from (gold, weak or unlabelled). `gold_labels` are the annotators' labels,
+# `held_out_labels` the true labels of a simulated unlabelled pool (kept only to measure the
+# rules), `weak_*` what the topic rules said (conf/labels/).
 ARTICLE_FEATURES = Features(
     {
         "id": Value("string"),
@@ -22,6 +25,12 @@ ARTICLE_FEATURES = Features(
         "text": Value("string"),
         "labels": ListOf(Value("string")),
         "label_source": Value("string"),
+        "gold_labels": ListOf(Value("string")),
+        "held_out_labels": ListOf(Value("string")),
+        "weak_labels": ListOf(Value("string")),
+        "weak_abstained": ListOf(Value("string")),
+        "weak_scores": ListOf(Value("float32")),
+        "weak_confidence": Value("float32"),
         "source": Value("string"),
         "line": Value("int64"),
         "duplicate_ids": ListOf(Value("string")),

@@ -71,3 +71,22 @@ def test_svm_needs_calibration_and_then_gives_probabilities():
 
 def test_label_matrix_follows_taxonomy_order():
     assert label_matrix([["b"], [], ["a", "b"]], ["a", "b"]).tolist() == [[0, 1], [0, 0], [1, 1]]
+
+
+def test_unknown_entries_leave_an_article_out_of_that_label_only():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    Y = np.column_stack([(X[:, 0] > 0), (X[:, 1] > 0)]).astype(np.int8)
+    unknown = Y.copy()
+    unknown[:50, 0] = -1  # label 0 unknown for the first 50 articles
+    masked = PerLabelThresholdClassifier(LogisticRegression()).fit(X, unknown)
+    # label 0's model is the one fitted on the other 150 articles; label 1's on all 200
+    alone = LogisticRegression().fit(X[50:], Y[50:, 0])
+    np.testing.assert_allclose(masked.predict_proba(X)[:, 0], alone.predict_proba(X)[:, 1])
+    full = PerLabelThresholdClassifier(LogisticRegression()).fit(X, Y)
+    np.testing.assert_allclose(masked.predict_proba(X)[:, 1], full.predict_proba(X)[:, 1])
+    assert masked.ovr_.multilabel_ and masked.ovr_.classes_.tolist() == [0, 1]
+    # thresholds are tuned on the known entries only
+    scores = np.array([[0.9], [0.2], [0.7], [0.8]])
+    truth = np.array([[1], [0], [-1], [-1]])
+    assert choose_thresholds(truth, scores).tolist() == [0.9]

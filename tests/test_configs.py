@@ -43,6 +43,16 @@ def test_every_option_of_other_groups_composes(group):
         assert params[group] is not None and taxonomy_labels(params)
 
 
+def test_every_topic_rule_set_compiles_against_its_taxonomy():
+    from pipeline.config import to_plain
+    from pipeline.rules import TopicRuleSet
+
+    for option in options("labels"):
+        params = composed(f"labels={option}")
+        rules = TopicRuleSet(to_plain(params.labels), taxonomy_labels(params))
+        assert rules.rule_names, option  # a rule set with no rule labels nothing
+
+
 @pytest.fixture(scope="module")
 def small_corpus():
     rows = [json.loads(line) for line in (ROOT / "data/raw/wire.jsonl").open(encoding="utf-8")]

@@ -81,6 +81,7 @@ def test_report_page_in_a_real_browser(reproduced):
     assert headings == [
         "Model and data",
         "Metrics (test split)",
+        "Topic rules and label sources",
         "Plots",
         "Top terms per label",
         "Error analysis",

@@ -23,6 +23,7 @@ def corpus(n=200, seed=0):
                 "title": "",
                 "text": f"text {i}",
                 "labels": labels,
+                "gold_labels": labels,
                 "label_source": "gold",
                 "dup_group": f"a{i:03d}",
             }
@@ -35,6 +36,7 @@ def corpus(n=200, seed=0):
             "title": "",
             "text": "unlabelled",
             "labels": None,
+            "gold_labels": None,
             "label_source": "unlabelled",
             "dup_group": "u1",
         }
@@ -83,3 +85,25 @@ def test_bad_sizes_and_tiny_corpora_are_refused():
         TopicwireError, match="only 4 labelled articles \\(after grouping duplicates\\)"
     ):
         split_articles(corpus(5), LABELS, 0.2, 0.2, seed=0)
+
+
+def test_weak_labels_train_while_validation_and_test_stay_gold_articles():
+    rows = corpus()
+    # `use: weak`: gold articles train on rule labels (here: none); where the rules abstained,
+    # an article has no training labels; an article without gold with rule labels trains too.
+    for i, row in enumerate(rows[:-1]):
+        row["labels"], row["label_source"] = (None, "unlabelled") if i % 10 == 0 else ([], "weak")
+    rows.append(
+        {**rows[-1], "id": "w1", "dup_group": "w1", "labels": ["sanctions"], "label_source": "weak"}
+    )
+    gold_splits = split_articles(corpus(), LABELS, 0.15, 0.15, seed=1)
+    splits = split_articles(rows, LABELS, 0.15, 0.15, seed=1)
+    # the same test articles whatever the model trains on, scored on their gold labels
+    assert ids(splits)["test"] == ids(gold_splits)["test"]
+    assert [r["labels"] for r in splits["test"]] == [r["labels"] for r in gold_splits["test"]]
+    assert {r["label_source"] for r in splits["test"]} == {"gold"}
+    train = {r["id"]: r for r in splits["train"]}
+    assert train["w1"]["labels"] == ["sanctions"] and "u1" not in train
+    abstained = {r["id"] for r in rows[:-2] if r["label_source"] == "unlabelled"}
+    assert not abstained & (set(train) | set(ids(splits)["validation"]))
+    assert all(r["labels"] == [] for r in splits["validation"])

@@ -180,16 +180,21 @@ def main() -> None:
         params.evaluate.confidence,
     )
     metrics["data"] = data_summary(read_json(SPLIT_REPORT), labels)
+    labelled = None
     if params.evaluate.cv_folds and params.evaluate.cv_folds > 1:
         from pipeline.crossval import cross_validate
+        from pipeline.stages.label import gold_rows
 
-        gold = [
-            r
-            for name in ("train", "validation", "test")
-            for r in load_articles(split_dir / f"{name}.parquet").to_list()
-        ]
+        labelled = load_articles(params.data.labelled).to_list()
+        gold = gold_rows(labelled)
         metrics["cv"] = cross_validate(gold, labels, params, params.evaluate.cv_folds)
         metrics["cv"].pop("per_fold")
+    if params.evaluate.compare_label_sources:
+        from pipeline.label_comparison import compare_label_sources
+
+        if labelled is None:
+            labelled = load_articles(params.data.labelled).to_list()
+        metrics["label_sources"] = compare_label_sources(labelled, labels, params)
     write_json(METRICS, metrics)
     for rel, content in plot_data(
         Y,

@@ -1,15 +1,22 @@
-"""Stage label: attach gold labels from the annotation files and validate them.
+"""Stage label: gold labels where annotators gave them, topic-rule labels elsewhere.
 
 Gold labels come from records' own `labels` field and from annotation files under
-data/annotations/ (`.jsonl` or `.csv` records with `id` and `labels`; the sidecar for `.txt`
-pages). An annotation file wins over a record's own field. Annotations for an article dropped as
-a duplicate label the copy that was kept. Every label is checked against the taxonomy in conf/.
-Articles without gold labels stay in the table as "unlabelled" (a later stage version labels them
-with topic rules) and are counted in reports/label.json.
+data/annotations/ (`.jsonl` or `.csv` records with `id` and `labels`, or a Label Studio JSON
+export; the sidecar for `.txt` pages). An annotation file wins over a record's own field.
+Annotations for an article dropped as a duplicate label the copy that was kept. Every label is
+checked against the taxonomy in conf/.
+
+Then the topic rules (conf/labels/, pipeline/rules.py) label every article, and
+`label_sources.use` decides what the model trains on: `gold` only, `weak` (rule) labels only, or
+`both` — gold wins where it exists. `label_sources.pool_fraction` turns a share of the gold
+articles into a simulated unlabelled pool: their labels are hidden from training and kept only to
+measure the rules. reports/label.json counts every source and holds the rules' analysis against
+the known labels: coverage, overlap, conflicts, precision and recall per rule and per topic.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections import Counter
@@ -20,10 +27,12 @@ from typing import Any
 
 from pipeline.errors import BadRecord, TopicwireError, raise_or_count
 from pipeline.readers import parse_labels
+from pipeline.rules import TopicRuleSet, rule_analysis, topic_analysis
 
 log = logging.getLogger("topicwire")
 REPORT = "reports/label.json"
-GOLD, UNLABELLED = "gold", "unlabelled"
+GOLD, WEAK, UNLABELLED = "gold", "weak", "unlabelled"
+USES = ("gold", "weak", "both")
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,8 @@ def read_annotations(path: str | Path) -> Iterator[Annotation | BadRecord]:
                     yield BadRecord(name, number, f"not valid JSON ({exc.msg})")
                     continue
                 yield _annotation(record, name, number)
+    elif path.suffix.lower() == ".json":
+        yield from read_label_studio_export(path)
     elif path.suffix.lower() == ".csv":
         with open(path, encoding="utf-8-sig", newline="") as fh:
             reader = csv.DictReader(fh)
@@ -60,15 +71,55 @@ def read_annotations(path: str | Path) -> Iterator[Annotation | BadRecord]:
                 yield _annotation(record, name, line)
                 line = reader.line_num + 1
     else:
-        raise TopicwireError(f"{path}: unsupported annotation format; expected .jsonl or .csv")
+        raise TopicwireError(
+            f"{path}: unsupported annotation format; expected .jsonl, .csv or .json (Label Studio)"
+        )
+
+
+def read_label_studio_export(path: str | Path) -> Iterator[Annotation | BadRecord]:
+    """Annotations from a Label Studio JSON export of tasks made by `topicwire label suggest`.
+
+    Each task's `data.id` is the article id; the latest annotation's `choices` are its labels
+    (none chosen = no topic). Tasks nobody annotated are skipped and counted as bad records, so
+    they are neither lost silently nor taken for "no topic".
+    """
+    name = str(path)
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            tasks = json.load(fh)
+    except json.JSONDecodeError as exc:
+        yield BadRecord(name, exc.lineno, f"not valid JSON ({exc.msg})")
+        return
+    if not isinstance(tasks, list):
+        yield BadRecord(name, 1, "expected a Label Studio export: a JSON list of tasks")
+        return
+    for number, task in enumerate(tasks, start=1):
+        where = f"task {number}"
+        data = task.get("data") if isinstance(task, dict) else None
+        if not isinstance(data, dict) or not str(data.get("id") or "").strip():
+            yield BadRecord(name, number, f"{where}: no data.id; expected the article id")
+            continue
+        done = [a for a in task.get("annotations") or () if not a.get("was_cancelled")]
+        if not done:
+            yield BadRecord(name, number, f"{where} ({data['id']}): not annotated yet")
+            continue
+        latest = max(done, key=lambda a: (str(a.get("updated_at") or ""), a.get("id") or 0))
+        chosen = [
+            choice
+            for result in latest.get("result") or ()
+            if result.get("type") == "choices"
+            for choice in (result.get("value") or {}).get("choices") or ()
+        ]
+        yield _annotation({"id": data["id"], "labels": chosen}, name, number)
 
 
 def annotation_files(directory: str | Path) -> list[Path]:
-    """The annotation files (.jsonl, .csv) under `directory`, in a stable order."""
+    """Annotation files (.jsonl, .csv, Label Studio .json) under `directory`, in a stable order."""
     directory = Path(directory)
     if not directory.is_dir():
         return []
-    return sorted(p for p in directory.rglob("*") if p.suffix.lower() in {".jsonl", ".csv"})
+    suffixes = {".jsonl", ".csv", ".json"}
+    return sorted(p for p in directory.rglob("*") if p.suffix.lower() in suffixes)
 
 
 def _annotation(record: Any, source: str, line: int) -> Annotation | BadRecord:
@@ -165,8 +216,87 @@ def attach_labels(
     return rows, report
 
 
+def in_pool(article_id: str, fraction: float, seed: int) -> bool:
+    """Whether a gold article belongs to the simulated unlabelled pool: a stable draw per id, so
+    an article stays in (or out of) the pool when the corpus grows."""
+    digest = hashlib.sha256(f"{seed}:{article_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < fraction
+
+
+def training_labels(row: dict[str, Any], use: str) -> tuple[list[str] | None, str]:
+    """The labels an article trains on, and their source, when the model uses `use` labels."""
+    gold, weak = row.get("gold_labels"), row.get("weak_labels")
+    # Rule labels are usable when the rules decided at least one topic; the topics they
+    # abstained on are left out of those topics' models (see train.training_matrix).
+    abstained = row.get("weak_abstained") or ()
+    usable_weak = weak is not None and len(abstained) < len(row.get("weak_scores") or ())
+    if use in ("gold", "both") and gold is not None:
+        return gold, GOLD
+    if use in ("weak", "both") and usable_weak:
+        return weak, WEAK
+    return None, UNLABELLED
+
+
+def gold_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The articles with gold labels, labelled with them (whatever the model trains on)."""
+    return [
+        {**r, "labels": r["gold_labels"], "label_source": GOLD}
+        for r in rows
+        if r.get("gold_labels") is not None
+    ]
+
+
+def apply_rules(
+    rows: Sequence[dict[str, Any]],
+    ruleset: TopicRuleSet,
+    use: str = "both",
+    pool_fraction: float = 0.0,
+    seed: int = 0,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Weak labels from the topic rules, merged with gold; the analysis of the rules against
+    every known label (gold, and the pool's held-out labels)."""
+    if use not in USES:
+        raise TopicwireError(f"label_sources.use is {use!r}; expected one of {', '.join(USES)}")
+    if not 0 <= pool_fraction < 1:
+        raise TopicwireError(f"label_sources.pool_fraction must be in [0, 1), got {pool_fraction}")
+    out: list[dict[str, Any]] = []
+    results = []
+    for row in rows:
+        row = dict(row)
+        gold = row.get("labels")
+        pooled = gold is not None and in_pool(row["id"], pool_fraction, seed)
+        row["gold_labels"] = None if pooled else gold
+        row["held_out_labels"] = gold if pooled else None
+        result = ruleset.label(row.get("title"), row["text"])
+        results.append(result)
+        row["weak_labels"] = result.labels
+        row["weak_abstained"] = result.abstained
+        row["weak_scores"] = result.scores
+        row["weak_confidence"] = result.confidence
+        row["labels"], row["label_source"] = training_labels(row, use)
+        out.append(row)
+    truth = [
+        r["gold_labels"] if r["gold_labels"] is not None else r["held_out_labels"] for r in out
+    ]
+    sources = Counter(r["label_source"] for r in out)
+    report = {
+        "use": use,
+        "pool_fraction": pool_fraction,
+        "pool": sum(1 for r in out if r["held_out_labels"] is not None),
+        "training_labels": {s: sources[s] for s in (GOLD, WEAK, UNLABELLED)},
+        "rules_abstained_articles": sum(1 for r in results if r.abstained),
+        "rules_abstained_by_topic": {
+            label: sum(1 for r in results if label in r.abstained) for label in ruleset.labels
+        },
+        "measured_on": sum(1 for t in truth if t is not None),
+        "per_topic": topic_analysis(ruleset, results, truth),
+        "per_rule": rule_analysis(ruleset, results, truth),
+    }
+    return out, report
+
+
 def main() -> None:
-    from pipeline.config import load_params, taxonomy_labels
+    from pipeline.config import load_params, taxonomy_labels, to_plain
     from pipeline.dataset import load_articles, save_articles
     from pipeline.io import write_json
 
@@ -179,10 +309,14 @@ def main() -> None:
         for path in files:
             yield from read_annotations(path)
 
-    rows, report = attach_labels(
-        articles, annotations(), taxonomy_labels(params), on_bad_record=data.on_bad_record
-    )
+    labels = taxonomy_labels(params)
+    rows, report = attach_labels(articles, annotations(), labels, on_bad_record=data.on_bad_record)
     report["annotation_files"] = [str(p) for p in files]
+    ruleset = TopicRuleSet(to_plain(params.labels), labels)
+    sources = params.label_sources
+    rows, report["rules"] = apply_rules(
+        rows, ruleset, sources.use, sources.pool_fraction, params.seed
+    )
     save_articles(rows, data.labelled)
     write_json(REPORT, report)
     for bad in report["skipped"]:
@@ -195,6 +329,14 @@ def main() -> None:
         report["gold"],
         report["unlabelled"],
         report["label_counts"],
+    )
+    rules = report["rules"]
+    log.info(
+        "training labels (use=%s, pool %d): %s; rules abstained on %d articles",
+        rules["use"],
+        rules["pool"],
+        rules["training_labels"],
+        rules["rules_abstained_articles"],
     )
 
 

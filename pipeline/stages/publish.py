@@ -113,6 +113,9 @@ def corpus_summary(ingest: dict[str, Any], label: dict[str, Any]) -> dict[str, A
         "label_counts": label["label_counts"],
         "no_topic": label["no_topic"],
         "multi_topic": label["multi_topic"],
+        # what the model trained on: gold, topic-rule labels (conf/labels/) or both
+        "training_labels": label.get("rules", {}).get("training_labels"),
+        "label_sources_use": label.get("rules", {}).get("use"),
     }
 
 
@@ -128,6 +131,19 @@ def _corpus_text(corpus: dict[str, Any], labels: list[str]) -> str:
         f"{dups['near']} near duplicates dropped; {corpus['gold']} articles with gold labels, "
         f"{corpus['unlabelled']} unlabelled. Labels: {counts}; no topic "
         f"{corpus['no_topic']}, two or more topics {corpus['multi_topic']}."
+        + _training_labels_text(corpus)
+    )
+
+
+def _training_labels_text(corpus: dict[str, Any]) -> str:
+    sources = corpus.get("training_labels")
+    if not sources:
+        return ""
+    return (
+        f" Articles by source of training labels (`label_sources.use: "
+        f"{corpus.get('label_sources_use')}`; the test split is always scored on gold): "
+        f"{sources['gold']} gold, {sources['weak']} from the topic rules, "
+        f"{sources['unlabelled']} with none."
     )
 
 

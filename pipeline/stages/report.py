@@ -220,17 +220,161 @@ LABEL_HEADER = [
 ]
 
 
+def _pct(x: Any) -> str:
+    return "—" if x is None else f"{100 * x:.1f} %"
+
+
+def rules_tables(
+    label_report: Mapping[str, Any], metrics: Mapping[str, Any]
+) -> list[tuple[str, list[str], list[list[str]]]]:
+    """The topic rules and what the model adds to them: (title, header, rows) per table, shared
+    by the HTML and Markdown reports."""
+    rules = label_report.get("rules")
+    if not rules:
+        return []
+    tables = []
+    sources = metrics.get("label_sources")
+    if sources:
+        rows = []
+        names = {
+            "rules": "topic rules alone (abstain = no)",
+            "weak": "model trained on rule labels only",
+            "gold": "model trained on gold labels only",
+            "both": "model trained on gold + rule labels",
+        }
+        for key, name in names.items():
+            entry = sources.get(key) or {}
+            if "micro_f1" not in entry:
+                rows.append([name, entry.get("skipped", "—"), "", "", "", ""])
+                continue
+            ci = entry["ci"]
+            trained = entry.get("train_articles")
+            rows.append(
+                [
+                    name + (" ← this model" if key == sources["trained_on"] else ""),
+                    f"{entry['micro_f1']:.3f} [{ci['micro_f1']['low']:.3f}, "
+                    f"{ci['micro_f1']['high']:.3f}]",
+                    f"{entry['macro_f1']:.3f} [{ci['macro_f1']['low']:.3f}, "
+                    f"{ci['macro_f1']['high']:.3f}]",
+                    _f(entry["micro_precision"]),
+                    _f(entry["micro_recall"]),
+                    "" if trained is None else f"{trained['gold']} / {trained['weak']}",
+                ]
+            )
+        for key, name in (
+            ("weak_minus_rules", "rule-label model − rules"),
+            ("gold_minus_weak", "gold model − rule-label model"),
+            ("both_minus_gold", "gold + rules model − gold model"),
+        ):
+            test = sources.get(key)
+            if test:
+                micro, macro = test["micro_f1"], test["macro_f1"]
+                rows.append(
+                    [
+                        f"difference: {name}",
+                        f"{micro['difference']:+.3f} [{micro['low']:+.3f}, {micro['high']:+.3f}]"
+                        f" p={micro['p_value']:.3f}",
+                        f"{macro['difference']:+.3f} [{macro['low']:+.3f}, {macro['high']:+.3f}]"
+                        f" p={macro['p_value']:.3f}",
+                        "",
+                        "",
+                        "",
+                    ]
+                )
+        tables.append(
+            (
+                f"Rules alone and models by source of training labels "
+                f"({sources['test_articles']} gold test articles)",
+                [
+                    "",
+                    "micro-F1 [95 %]",
+                    "macro-F1 [95 %]",
+                    "precision",
+                    "recall",
+                    "trained on gold / rule labels",
+                ],
+                rows,
+            )
+        )
+    tables.append(
+        (
+            f"Topic rules per topic (against {rules['measured_on']} articles with known labels; "
+            f"training labels: use={rules['use']}, pool {rules['pool']})",
+            [
+                "topic",
+                "decided",
+                "abstained",
+                "labelled",
+                "precision",
+                "recall",
+                "F1",
+                "F1, abstain = no",
+            ],
+            [
+                [
+                    topic,
+                    _pct(t["coverage"]),
+                    str(t["abstained"]),
+                    str(t["positive"]),
+                    _f(t["precision"]),
+                    _f(t["recall"]),
+                    _f(t["f1"]),
+                    _f(t["f1_abstain_as_no"]),
+                ]
+                for topic, t in rules["per_topic"].items()
+            ],
+        )
+    )
+    tables.append(
+        (
+            "Per rule (coverage, overlap and conflict: share of all articles; precision and "
+            "recall against known labels; exclusions: precision = vetoed articles without the "
+            "topic)",
+            [
+                "rule",
+                "weight",
+                "coverage",
+                "overlap",
+                "conflict",
+                "articles",
+                "precision",
+                "recall",
+            ],
+            [
+                [
+                    name,
+                    "exclude" if "weight" not in r else f"{r['weight']:+g}",
+                    _pct(r["coverage"]),
+                    _pct(r.get("overlap")) if "overlap" in r else "",
+                    _pct(r.get("conflict")) if "conflict" in r else "",
+                    str(r["articles"]),
+                    _f(r["precision"]),
+                    _f(r.get("recall")) if "recall" in r else "",
+                ]
+                for name, r in rules["per_rule"].items()
+            ],
+        )
+    )
+    return tables
+
+
 def build_markdown(
     meta: Mapping[str, Any],
     metrics: Mapping[str, Any],
     labels: Sequence[str],
     changed: list[list[Any]],
+    rules: Sequence[tuple[str, list[str], list[list[str]]]] = (),
 ) -> str:
     changed_text = (
         markdown_table(["parameter", "default", "this run"], changed)
         if changed
         else "None: every parameter is conf/'s default."
     )
+    rules_text = "".join(
+        f"\n## {title}\n\n{markdown_table(header, rows)}\n" for title, header, rows in rules
+    )
+    if rules_text:
+        rules_text = "\n# Topic rules and label sources\n" + rules_text
     return f"""# Evaluation: {meta["name"]} {meta["version"]}
 
 Test split: {metrics["test_articles"]} articles; data fingerprint `{
@@ -248,7 +392,7 @@ Intervals are 95 % bootstrap intervals over test articles.
     }
 
 {markdown_table(LABEL_HEADER, label_rows(metrics, labels))}
-
+{rules_text}
 Parameters that differ from the defaults:
 
 {changed_text}
@@ -307,6 +451,7 @@ def build_html(
     figures: Mapping[str, list[tuple[str, str]]],
     terms: Mapping[str, Any],
     errors: Mapping[str, Any],
+    rules: Sequence[tuple[str, list[str], list[list[str]]]] = (),
 ) -> str:
     esc = html.escape
     parts = [
@@ -348,8 +493,16 @@ def build_html(
         ),
         "<h3>Per label</h3>",
         _table(LABEL_HEADER, label_rows(metrics, labels)),
-        "<h2>Plots</h2>",
     ]
+    if rules:
+        parts.append(
+            "<h2>Topic rules and label sources</h2><p>What the topic rules (conf/labels/) say "
+            "on their own, and what a model trained on their labels adds, all scored against "
+            "gold labels. Rule figures: reports/label.json.</p>"
+        )
+        for title, header, rows in rules:
+            parts += [f"<h3>{esc(title)}</h3>", _table(header, [[esc(c) for c in r] for r in rows])]
+    parts.append("<h2>Plots</h2>")
     for group, items in figures.items():
         parts.append(f"<h3>{esc(group)}</h3><div class='grid'>")
         parts += [
@@ -494,6 +647,7 @@ def main() -> None:
     from pipeline.io import read_json, write_text
     from pipeline.stages.compose import compose
     from pipeline.stages.evaluate import METRICS, PLOTS_DIR, PREDICTIONS
+    from pipeline.stages.label import REPORT as LABEL_REPORT
 
     params = load_params()
     labels = taxonomy_labels(params)
@@ -517,11 +671,12 @@ def main() -> None:
         thresholds,
         labels,
     )
+    rules = rules_tables(read_json(LABEL_REPORT), metrics)
     page = build_html(
-        meta, metrics, labels, changed, figures, top_terms(model.pipeline, labels), errors
+        meta, metrics, labels, changed, figures, top_terms(model.pipeline, labels), errors, rules
     )
     write_text(HTML_REPORT, page)
-    write_text(MD_REPORT, build_markdown(meta, metrics, labels, changed))
+    write_text(MD_REPORT, build_markdown(meta, metrics, labels, changed, rules))
     log.info(
         "wrote %s (%d figures) and %s",
         HTML_REPORT,

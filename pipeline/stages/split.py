@@ -1,5 +1,11 @@
 """Stage split: labelled articles -> train / validation / test, stratified for multi-label.
 
+Validation and test are drawn from gold articles only, and the test split is always scored on
+gold labels — whatever `label_sources.use` says — so models trained on gold, on rule labels or on
+both are measured on the same articles. Train and validation rows carry the labels the model
+trains on (the label stage's `labels`: gold, or rule labels with `use: weak`); articles without
+gold labels (unlabelled, or the simulated pool) that have rule labels join the train split.
+
 Iterative stratification (iterative-stratification's MultilabelStratifiedShuffleSplit) keeps
 every label's share, and the share of articles with no topic, close to equal in each split. It
 works on groups of duplicates, not articles, so near copies never land in two splits even when
@@ -19,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.errors import TopicwireError
-from pipeline.stages.label import GOLD
+from pipeline.stages.label import GOLD, UNLABELLED
 
 log = logging.getLogger("topicwire")
 SPLITS = ("train", "validation", "test")
@@ -27,10 +33,11 @@ REPORT = "reports/split.json"
 
 
 def duplicate_groups_matrix(
-    gold: Sequence[dict[str, Any]], labels: Sequence[str]
+    gold: Sequence[dict[str, Any]], labels: Sequence[str], key: str = "labels"
 ) -> tuple[list[list[int]], np.ndarray]:
-    """Groups of article indices (near copies together) and a label matrix per group, with a
-    last column for "no topic" so that topic-less articles are stratified too."""
+    """Groups of article indices (near copies together) and a label matrix per group (labels
+    from the rows' `key` field), with a last column for "no topic" so that topic-less articles
+    are stratified too."""
     by_key: dict[str, list[int]] = {}
     for i, row in enumerate(gold):
         by_key.setdefault(row.get("dup_group") or row["id"], []).append(i)
@@ -39,7 +46,7 @@ def duplicate_groups_matrix(
     Y = np.zeros((len(groups), len(labels) + 1), dtype=np.int8)
     for g, members in enumerate(groups):
         for i in members:
-            for label in gold[i]["labels"]:
+            for label in gold[i][key]:
                 Y[g, index[label]] = 1
         Y[g, -1] = int(not Y[g, :-1].any())
     return groups, Y
@@ -69,14 +76,15 @@ def split_articles(
     test_size: float,
     seed: int,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Assign every gold-labelled article to one split; the core of the stage."""
+    """Assign every gold-labelled article to one split, and add the articles that only have
+    rule labels to train; the core of the stage."""
     if not (0 < validation_size < 1 and 0 < test_size < 1 and validation_size + test_size < 1):
         raise TopicwireError(
             f"split sizes must be fractions with validation_size + test_size < 1, got "
             f"validation_size={validation_size}, test_size={test_size}"
         )
-    gold = [r for r in rows if r.get("label_source") == GOLD]
-    groups, Y = duplicate_groups_matrix(gold, labels)
+    gold = [r for r in rows if r.get("gold_labels") is not None]
+    groups, Y = duplicate_groups_matrix(gold, labels, key="gold_labels")
     if len(groups) < 10:
         raise TopicwireError(
             f"only {len(groups)} labelled articles (after grouping duplicates); "
@@ -84,10 +92,22 @@ def split_articles(
         )
     rest, test = holdout(Y, np.arange(len(groups)), test_size, seed)
     train, validation = holdout(Y, rest, validation_size / (1 - test_size), seed + 1)
-    return {
+    splits = {
         name: articles_of(groups, members, gold)
         for name, members in zip(SPLITS, (train, validation, test), strict=True)
     }
+    return trainable(splits, [r for r in rows if r.get("gold_labels") is None])
+
+
+def trainable(
+    splits: dict[str, list[dict[str, Any]]], without_gold: Sequence[dict[str, Any]]
+) -> dict[str, list[dict[str, Any]]]:
+    """Train and validation keep the rows that have training labels (rules abstaining on a gold
+    article in `use: weak` leave it out); test rows are scored on their gold labels."""
+    out = {name: [r for r in splits[name] if r.get("labels") is not None] for name in SPLITS[:2]}
+    out["train"] += [r for r in without_gold if r.get("labels") is not None]
+    out["test"] = [{**r, "labels": r["gold_labels"], "label_source": GOLD} for r in splits["test"]]
+    return out
 
 
 def fingerprint(splits: dict[str, list[dict[str, Any]]]) -> str:
@@ -101,18 +121,24 @@ def fingerprint(splits: dict[str, list[dict[str, Any]]]) -> str:
 
 
 def summarise(
-    splits: dict[str, list[dict[str, Any]]], labels: Sequence[str], unlabelled: int
+    splits: dict[str, list[dict[str, Any]]], labels: Sequence[str], rows: Sequence[dict[str, Any]]
 ) -> dict[str, Any]:
+    used = {r["id"] for name in SPLITS for r in splits[name]}
     summary: dict[str, Any] = {
         "fingerprint": fingerprint(splits),
-        "unlabelled_not_used": unlabelled,
+        "not_used": sum(1 for r in rows if r["id"] not in used),
+        "not_used_unlabelled": sum(
+            1 for r in rows if r["id"] not in used and r.get("label_source") == UNLABELLED
+        ),
     }
     for name in SPLITS:
         counts = Counter(label for r in splits[name] for label in r["labels"])
+        sources = Counter(r.get("label_source") for r in splits[name])
         summary[name] = {
             "articles": len(splits[name]),
             "labels": {label: counts[label] for label in labels},
             "no_topic": sum(1 for r in splits[name] if not r["labels"]),
+            "label_sources": dict(sorted(sources.items())),
         }
     return summary
 
@@ -130,16 +156,18 @@ def main() -> None:
     splits = split_articles(
         rows, labels, params.split.validation_size, params.split.test_size, params.seed
     )
-    unlabelled = sum(1 for r in rows if r.get("label_source") != GOLD)
     out = Path(params.data.split_dir)
     for name in SPLITS:
         save_articles(splits[name], out / f"{name}.parquet")
-    summary = summarise(splits, labels, unlabelled)
+    summary = summarise(splits, labels, rows)
     write_json(REPORT, summary)
     log.info(
-        "train %d, validation %d, test %d articles; %d unlabelled not used",
-        *(len(splits[n]) for n in SPLITS),
-        unlabelled,
+        "train %d (%s), validation %d, test %d articles; %d without training labels not used",
+        len(splits["train"]),
+        ", ".join(f"{n} {s}" for s, n in summary["train"]["label_sources"].items()),
+        len(splits["validation"]),
+        len(splits["test"]),
+        summary["not_used"],
     )
     for name in SPLITS:
         missing = [label for label, n in summary[name]["labels"].items() if n == 0]

@@ -19,6 +19,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from pipeline.classifier import choose_thresholds, label_matrix
 from pipeline.errors import TopicwireError
 from pipeline.features import compact_vocabularies
+from pipeline.stages.label import WEAK
 from pipeline.text import join_title_body
 
 log = logging.getLogger("topicwire")
@@ -28,6 +29,18 @@ REPORT = "reports/train.json"
 
 def texts_of(rows: Sequence[dict[str, Any]]) -> list[str]:
     return [join_title_body(r.get("title"), r["text"]) for r in rows]
+
+
+def training_matrix(rows: Sequence[dict[str, Any]], labels: Sequence[str]) -> np.ndarray:
+    """Label-indicator matrix of the training labels, -1 where a rule-labelled article's topic
+    is unknown (the topic rules abstained on it): that label's model leaves the article out."""
+    Y = label_matrix([r["labels"] for r in rows], labels)
+    index = {label: j for j, label in enumerate(labels)}
+    for i, row in enumerate(rows):
+        if row.get("label_source") == WEAK:
+            for topic in row.get("weak_abstained") or ():
+                Y[i, index[topic]] = -1
+    return Y
 
 
 def train(
@@ -48,8 +61,8 @@ def train(
     be stateless, e.g. features=hashed_streaming). With strategy 'fixed', `validation_rows` may
     be empty: the thresholds do not depend on it.
     """
-    Y_train = label_matrix([r["labels"] for r in train_rows], labels)
-    Y_val = label_matrix([r["labels"] for r in validation_rows], labels)
+    Y_train = training_matrix(train_rows, labels)
+    Y_val = training_matrix(validation_rows, labels)
     try:
         if streaming:
             _fit_streaming(model, train_rows, Y_train, **streaming)
@@ -82,10 +95,24 @@ def train(
         "features": int(X_val.shape[1]),
         "thresholds": _rounded(labels, classifier.thresholds_),
         "validation_f1": {
-            label: round(float(f1_score(Y_val[:, j], predicted[:, j], zero_division=0)), 6)
+            label: round(
+                float(
+                    f1_score(
+                        Y_val[Y_val[:, j] >= 0, j],
+                        predicted[Y_val[:, j] >= 0, j],
+                        zero_division=0,
+                    )
+                ),
+                6,
+            )
             for j, label in enumerate(labels)
         },
-        "untuned_labels": [label for j, label in enumerate(labels) if Y_val[:, j].sum() == 0],
+        "unknown_labels_left_out": {
+            label: int((Y_train[:, j] < 0).sum()) for j, label in enumerate(labels)
+        },
+        "untuned_labels": [
+            label for j, label in enumerate(labels) if (Y_val[:, j] == 1).sum() == 0
+        ],
     }
     return model, report
 
