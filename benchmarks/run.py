@@ -89,7 +89,7 @@ def run_topicwire(corpus: Corpus, overrides: list[str], n_jobs: int = 2) -> dict
     from pipeline.classifier import label_matrix
     from pipeline.config import build_model, taxonomy_labels, to_plain
     from pipeline.stages.compose import compose
-    from pipeline.stages.train import train
+    from pipeline.stages.train import threshold_options, train
 
     params = OmegaConf.create(compose(CONF, overrides=overrides))
     labels = taxonomy_labels(params)
@@ -107,6 +107,7 @@ def run_topicwire(corpus: Corpus, overrides: list[str], n_jobs: int = 2) -> dict
         params.thresholds.beta,
         params.thresholds.fallback,
         streaming=to_plain(params.model.get("streaming")),
+        **threshold_options(params),
     )
     train_s = time.perf_counter() - start
     published = TopicModel(model, {"labels": labels, "version": "bench"}, ROOT, n_jobs=n_jobs)

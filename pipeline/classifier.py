@@ -189,21 +189,33 @@ def canonical(X: Any) -> Any:
     return X
 
 
+# max_fbeta: tuned on the validation split; cv_fbeta: tuned on out-of-fold scores of the train
+# split (k-fold, no validation split needed); fixed: `fallback` for every label.
+STRATEGIES = ("max_fbeta", "cv_fbeta", "fixed")
+
+
 def choose_thresholds(
     Y: np.ndarray,
     scores: np.ndarray,
     strategy: str = "max_fbeta",
     beta: float = 1.0,
     fallback: float = 0.5,
+    floor: float | None = None,
 ) -> np.ndarray:
     """Per label, the score threshold that maximises F-beta on (Y, scores).
 
     Ties go to the highest threshold (fewest false positives). A label without positives in Y
     cannot be tuned and gets `fallback`; so does every label under strategy 'fixed'. Entries of
-    -1 in Y (unknown) are left out of that label's choice.
+    -1 in Y (unknown) are left out of that label's choice. `floor`, if given, is the lowest
+    threshold a tuned label may get: a rare label tuned on one or two positives otherwise ends
+    up with a threshold so low that it fires on many articles.
     """
-    if strategy not in {"max_fbeta", "fixed"}:
-        raise ValueError(f"thresholds.strategy must be 'max_fbeta' or 'fixed', got {strategy!r}")
+    if strategy not in STRATEGIES:
+        raise ValueError(
+            f"thresholds.strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}"
+        )
+    if strategy == "cv_fbeta":  # the same choice, made on out-of-fold scores (train stage)
+        strategy = "max_fbeta"
     thresholds = np.full(Y.shape[1], float(fallback))
     if strategy == "fixed":
         return thresholds
@@ -219,7 +231,7 @@ def choose_thresholds(
             (1 + b2) * precision * recall, denom, out=np.zeros_like(denom), where=denom > 0
         )
         best = np.flatnonzero(fbeta == fbeta.max())[-1]
-        thresholds[j] = float(cuts[best])
+        thresholds[j] = float(cuts[best]) if floor is None else max(float(cuts[best]), floor)
     return thresholds
 
 

@@ -33,7 +33,7 @@ def cross_validate(
     from pipeline.classifier import label_matrix
     from pipeline.config import build_model
     from pipeline.stages.evaluate import score_predictions
-    from pipeline.stages.train import texts_of, train
+    from pipeline.stages.train import texts_of, threshold_options, train
 
     groups, Y = duplicate_groups_matrix(gold, labels)
     kfold = MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=params.seed)
@@ -51,6 +51,7 @@ def cross_validate(
             params.thresholds.strategy,
             params.thresholds.beta,
             params.thresholds.fallback,
+            **threshold_options(params),
         )
         truth = label_matrix([r["labels"] for r in test_rows], labels)
         scores = model.predict_proba(texts_of(test_rows))

@@ -66,7 +66,7 @@ def compare_label_sources(
     from pipeline.classifier import label_matrix
     from pipeline.config import build_model
     from pipeline.stages.split import split_articles
-    from pipeline.stages.train import texts_of, train
+    from pipeline.stages.train import texts_of, threshold_options, train
 
     seed = params.seed
     result: dict[str, Any] = {"trained_on": params.label_sources.use, "test_articles": 0}
@@ -109,6 +109,7 @@ def compare_label_sources(
             params.thresholds.strategy,
             params.thresholds.beta,
             params.thresholds.fallback,
+            **threshold_options(params),
         )
         scores = model.predict_proba(texts_of(test))
         predictions[use] = (scores >= model[-1].thresholds_).astype(int)

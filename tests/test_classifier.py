@@ -36,6 +36,17 @@ def test_beta_trades_precision_for_recall():
     assert recall_first == 0.3 and precision_first == 0.6
 
 
+def test_floor_raises_low_tuned_thresholds_only():
+    Y = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 0]])
+    scores = np.array([[0.05, 0.2, 0.1], [0.01, 0.9, 0.3], [0.02, 0.1, 0.2]])
+    # Label 0 is tuned to 0.05 (raised to the floor), label 1 to 0.9 (kept); label 2 has no
+    # positive and keeps the fallback even though it is below the floor.
+    thresholds = choose_thresholds(Y, scores, fallback=0.05, floor=0.1)
+    assert thresholds.tolist() == [0.1, 0.9, 0.05]
+    # cv_fbeta makes the same choice on the scores it is given (out-of-fold ones, in train).
+    assert choose_thresholds(Y, scores, "cv_fbeta").tolist() == [0.05, 0.9, 0.5]
+
+
 def test_unknown_strategy_is_refused():
     with pytest.raises(ValueError, match="thresholds.strategy must be"):
         choose_thresholds(np.ones((2, 1)), np.ones((2, 1)), strategy="magic")

@@ -14,14 +14,24 @@ import pytest
 from omegaconf import OmegaConf
 
 from pipeline.artifact import TopicModel
-from pipeline.classifier import PerLabelThresholdClassifier, canonical, label_matrix
+from pipeline.classifier import (
+    PerLabelThresholdClassifier,
+    canonical,
+    choose_thresholds,
+    label_matrix,
+)
 from pipeline.config import build_model, taxonomy_labels, to_plain
 from pipeline.errors import TopicwireError
 from pipeline.features import parallel_transform, resolve_n_jobs
 from pipeline.stages.compose import compose
-from pipeline.stages.train import train
+from pipeline.stages.train import out_of_fold_scores, texts_of, threshold_options, train
 
 ROOT = Path(__file__).resolve().parents[1]
+STREAMING_OVERRIDES = (
+    "features=hashed_streaming",
+    "model=sgd_streaming",
+    "thresholds.strategy=fixed",
+)
 
 
 def composed(*overrides: str):
@@ -134,11 +144,50 @@ def test_empty_validation_needs_fixed_thresholds(rows):
     assert report["thresholds"] == dict.fromkeys(labels, 0.4)
 
 
+def test_cv_thresholds_are_tuned_on_out_of_fold_training_scores(rows):
+    params = composed()
+    labels = taxonomy_labels(params)
+    model, report = train(
+        build_model(params), rows, [], labels, "cv_fbeta", cv_folds=3, floor=0.2, seed=1
+    )
+    Y = label_matrix([r["labels"] for r in rows], labels)
+    scores = out_of_fold_scores(model, rows, Y, 3, 1)
+    assert scores.shape == Y.shape and ((scores >= 0) & (scores <= 1)).all()
+    expected = choose_thresholds(Y, scores, floor=0.2)
+    assert model[-1].thresholds_.tolist() == expected.tolist()
+    assert report["cv_folds"] == 3 and min(report["thresholds"].values()) >= 0.2
+    # A fold's model never sees the article it scores: out-of-fold scores differ from the
+    # scores of the model fitted on everything.
+    assert not np.allclose(scores, model.predict_proba(texts_of(rows)))
+
+
+def test_cv_thresholds_refuse_bad_folds_and_streaming(rows):
+    params = composed()
+    labels = taxonomy_labels(params)
+    with pytest.raises(TopicwireError, match="cv_folds must be between 2"):
+        train(build_model(params), rows, [], labels, "cv_fbeta", cv_folds=1)
+    streaming = composed(*STREAMING_OVERRIDES)
+    with pytest.raises(TopicwireError, match="needs all the data"):
+        train(
+            build_model(streaming),
+            rows,
+            [],
+            labels,
+            "cv_fbeta",
+            streaming=to_plain(streaming.model.streaming),
+        )
+
+
+def test_threshold_options_default_when_absent():
+    assert threshold_options(composed()) == {"cv_folds": 3, "floor": None, "seed": 42}
+    reuters = threshold_options(composed("+experiment=reuters90"))
+    assert reuters == {"cv_folds": 3, "floor": 0.1, "seed": 42}
+
+
 @pytest.mark.parametrize(("name", "count"), [("reuters90", 90), ("newsgroups20", 20)])
 def test_benchmark_experiments_compose(name, count):
     params = composed(f"+experiment={name}")
     assert params.taxonomy.name == name and len(taxonomy_labels(params)) == count
-    assert params.thresholds.strategy == "fixed"
     build_model(params)
 
 

@@ -118,3 +118,23 @@ def test_transform_is_the_same_cleaning(cleaner):
 def test_invalid_pattern_is_reported():
     with pytest.raises(ValueError, match="invalid cleaning pattern"):
         ArticleCleaner(drop_lines=["(unclosed"]).fit([])
+
+
+def test_plain_text_cleaning_keeps_every_line_and_still_normalises():
+    from omegaconf import OmegaConf
+
+    from pipeline.config import to_plain
+    from pipeline.stages.compose import compose
+
+    params = OmegaConf.create(compose(ROOT / "conf", overrides=["cleaning=plain_text"]))
+    plain = ArticleCleaner(**to_plain(params.cleaning))
+    article = plain.clean(PAGE)
+    # No boilerplate pattern: "Advertisement", share and cookie lines stay (plain text has none
+    # to remove); the title is still split off and whitespace normalised.
+    assert "Advertisement" in article.body and "Source link" in article.body
+    assert article.title == "Grid operator orders rolling blackouts after substation fire"
+    wire = "OIL PRICES RISE\n\nCrude\u00a0oil   rose  two  dlrs.\r\nTraders said so."
+    assert plain.transform([wire]) == [
+        "OIL PRICES RISE\n\nCrude oil rose two dlrs.\nTraders said so."
+    ]
+    assert plain.transform(plain.transform([wire])) == plain.transform([wire])  # idempotent

@@ -52,8 +52,15 @@ def train(
     beta: float = 1.0,
     fallback: float = 0.5,
     streaming: dict[str, Any] | None = None,
+    cv_folds: int = 3,
+    floor: float | None = None,
+    seed: int = 0,
 ) -> tuple[Pipeline, dict[str, Any]]:
     """Fit `model` on train and tune its thresholds on validation; the core of the stage.
+
+    Strategy 'cv_fbeta' tunes them on the train split instead: `cv_folds`-fold out-of-fold
+    scores (folds shuffled with `seed`), no validation split needed, every article used
+    (see `out_of_fold_scores`). `floor` is the lowest threshold a tuned label may get.
 
     `streaming` (conf/model's `streaming: {batch_size, epochs, seed}`) trains out of core:
     features are computed batch by batch and each label's estimator is updated with
@@ -61,6 +68,11 @@ def train(
     be stateless, e.g. features=hashed_streaming). With strategy 'fixed', `validation_rows` may
     be empty: the thresholds do not depend on it.
     """
+    if strategy == "cv_fbeta" and streaming:
+        raise TopicwireError(
+            "thresholds.strategy 'cv_fbeta' refits the classifier on folds: it needs all the "
+            "data at once; use 'fixed' or 'max_fbeta' with model.streaming"
+        )
     Y_train = training_matrix(train_rows, labels)
     Y_val = training_matrix(validation_rows, labels)
     try:
@@ -76,6 +88,13 @@ def train(
         "train_articles": len(train_rows),
         "validation_articles": len(validation_rows),
     }
+    if strategy == "cv_fbeta":
+        scores = out_of_fold_scores(model, train_rows, Y_train, cv_folds, seed)
+        classifier.thresholds_ = choose_thresholds(
+            Y_train, scores, strategy=strategy, beta=beta, fallback=fallback, floor=floor
+        )
+        report |= {"thresholds": _rounded(labels, classifier.thresholds_), "cv_folds": cv_folds}
+        return model, report
     if not validation_rows:
         if strategy != "fixed":
             raise TopicwireError(
@@ -88,7 +107,7 @@ def train(
     X_val = model[:-1].transform(texts_of(validation_rows))
     scores = classifier.predict_proba(X_val)  # once: thresholds and validation F1 share them
     classifier.thresholds_ = choose_thresholds(
-        Y_val, scores, strategy=strategy, beta=beta, fallback=fallback
+        Y_val, scores, strategy=strategy, beta=beta, fallback=fallback, floor=floor
     )
     predicted = (scores >= classifier.thresholds_).astype(np.int8)
     report |= {
@@ -115,6 +134,41 @@ def train(
         ],
     }
     return model, report
+
+
+def out_of_fold_scores(
+    model: Pipeline, rows: Sequence[dict[str, Any]], Y: np.ndarray, folds: int, seed: int
+) -> np.ndarray:
+    """Every training article scored by a classifier fitted on the other folds.
+
+    The fitted features (vocabulary, IDF) are those of the whole train split: only the
+    classifier is refitted per fold, which costs `folds` more fits of the classifier and no
+    more featurisation than one transform. The IDF has seen the held-out fold (no labels
+    leak; the thresholds come out a little optimistic, as on any re-used vocabulary).
+    """
+    from sklearn.base import clone
+    from sklearn.model_selection import KFold
+
+    if folds < 2 or folds > len(rows):
+        raise TopicwireError(
+            f"thresholds.cv_folds must be between 2 and the {len(rows)} training articles, "
+            f"got {folds}"
+        )
+    X = model[:-1].transform(texts_of(rows))
+    scores = np.zeros(Y.shape, dtype=float)
+    for fit_rows, held_out in KFold(folds, shuffle=True, random_state=seed).split(Y):
+        fold_model = clone(model[-1]).fit(X[fit_rows], Y[fit_rows])
+        scores[held_out] = fold_model.predict_proba(X[held_out])
+    return scores
+
+
+def threshold_options(params: Any) -> dict[str, Any]:
+    """train()'s keyword arguments for thresholds.cv_folds / floor (absent: the defaults)."""
+    return {
+        "cv_folds": int(params.thresholds.get("cv_folds", 3)),
+        "floor": params.thresholds.get("floor"),
+        "seed": int(params.seed),
+    }
 
 
 def _rounded(labels: Sequence[str], thresholds: np.ndarray) -> dict[str, float]:
@@ -181,6 +235,7 @@ def main() -> None:
         params.thresholds.beta,
         params.thresholds.fallback,
         streaming=to_plain(params.model.get("streaming")),
+        **threshold_options(params),
     )
     with atomic_path(MODEL_FILE) as tmp:
         joblib.dump(model, tmp, compress=3)
