@@ -138,3 +138,14 @@ def test_plain_text_cleaning_keeps_every_line_and_still_normalises():
         "OIL PRICES RISE\n\nCrude oil rose two dlrs.\nTraders said so."
     ]
     assert plain.transform(plain.transform([wire])) == plain.transform([wire])  # idempotent
+
+
+def test_normalise_collapses_spaces_within_lines_never_across_them():
+    import re
+
+    text = "a\u00a0 b\t\n  c \u3000\r\n\u2028 d\x85 e \x1c\n \n"
+    per_line = "\n".join(
+        re.sub(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+", " ", line).strip()
+        for line in ["a\u00a0 b\t", "  c \u3000", "", " d\x85 e \x1c", " ", ""]
+    )
+    assert normalise(text) == per_line == "a b\nc\n\nd\x85 e\n\n"
