@@ -87,9 +87,9 @@ def run_topicwire(corpus: Corpus, overrides: list[str], n_jobs: int = 2) -> dict
 
     from pipeline.artifact import TopicModel
     from pipeline.classifier import label_matrix
-    from pipeline.config import build_model, taxonomy_labels, to_plain
+    from pipeline.config import taxonomy_labels
     from pipeline.stages.compose import compose
-    from pipeline.stages.train import threshold_options, train
+    from pipeline.stages.train import train_configured
 
     params = OmegaConf.create(compose(CONF, overrides=overrides))
     labels = taxonomy_labels(params)
@@ -98,17 +98,7 @@ def run_topicwire(corpus: Corpus, overrides: list[str], n_jobs: int = 2) -> dict
     rows = [{"title": "", "text": d.text, "labels": d.labels} for d in corpus.train]
     np.random.seed(params.seed)
     start = time.perf_counter()
-    model, _ = train(
-        build_model(params),
-        rows,
-        [],
-        labels,
-        params.thresholds.strategy,
-        params.thresholds.beta,
-        params.thresholds.fallback,
-        streaming=to_plain(params.model.get("streaming")),
-        **threshold_options(params),
-    )
+    model, _ = train_configured(params, rows, [], labels)  # exactly as the train stage
     train_s = time.perf_counter() - start
     published = TopicModel(model, {"labels": labels, "version": "bench"}, ROOT, n_jobs=n_jobs)
     texts = [d.text for d in corpus.test]

@@ -31,9 +31,8 @@ def cross_validate(
     from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
     from pipeline.classifier import label_matrix
-    from pipeline.config import build_model
     from pipeline.stages.evaluate import score_predictions
-    from pipeline.stages.train import texts_of, threshold_options, train
+    from pipeline.stages.train import texts_of, train_configured
 
     groups, Y = duplicate_groups_matrix(gold, labels)
     kfold = MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=params.seed)
@@ -43,15 +42,8 @@ def cross_validate(
         fit_groups, val_groups = holdout(Y, rest, validation_share, params.seed + k)
         train_rows = articles_of(groups, fit_groups, gold)
         test_rows = articles_of(groups, test, gold)
-        model, _ = train(
-            build_model(params),
-            train_rows,
-            articles_of(groups, val_groups, gold),
-            labels,
-            params.thresholds.strategy,
-            params.thresholds.beta,
-            params.thresholds.fallback,
-            **threshold_options(params),
+        model, _ = train_configured(
+            params, train_rows, articles_of(groups, val_groups, gold), labels
         )
         truth = label_matrix([r["labels"] for r in test_rows], labels)
         scores = model.predict_proba(texts_of(test_rows))

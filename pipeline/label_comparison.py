@@ -56,17 +56,23 @@ def _scored(Y: np.ndarray, P: np.ndarray, labels: Sequence[str], seed: int, para
 
 
 def compare_label_sources(
-    labelled: Sequence[dict[str, Any]], labels: Sequence[str], params: Any
+    labelled: Sequence[dict[str, Any]],
+    labels: Sequence[str],
+    params: Any,
+    configured: np.ndarray | None = None,
+    configured_ids: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Rules alone and the model trained on gold, weak and both label sources, on the test split.
 
     `labelled` is the label stage's table; the split is made again for each source exactly as the
-    split stage makes it, so the test articles are the same for all.
+    split stage makes it, so the test articles are the same for all. `configured`: the test
+    predictions of the train stage's model on the articles `configured_ids`, which is the
+    model for `label_sources.use` (not trained again).
     """
     from pipeline.classifier import label_matrix
-    from pipeline.config import build_model
+    from pipeline.errors import TopicwireError
     from pipeline.stages.split import split_articles
-    from pipeline.stages.train import texts_of, threshold_options, train
+    from pipeline.stages.train import texts_of, train_configured
 
     seed = params.seed
     result: dict[str, Any] = {"trained_on": params.label_sources.use, "test_articles": 0}
@@ -85,6 +91,10 @@ def compare_label_sources(
         test = splits["test"]
         if test_ids is None:
             test_ids = [r["id"] for r in test]
+            if configured_ids is not None and list(configured_ids) != test_ids:
+                raise TopicwireError(
+                    "the test split on disk is not the split of the labelled table; run `dvc repro`"
+                )
             Y = label_matrix([r["labels"] for r in test], labels)
             result["test_articles"] = len(test)
             rules = label_matrix([r["weak_labels"] or [] for r in test], labels)
@@ -101,25 +111,20 @@ def compare_label_sources(
             result[use] = {**result[fitted[key]], "same_training_set_as": fitted[key]}
             predictions[use] = predictions[fitted[key]]
             continue
-        model, _ = train(
-            build_model(params),
-            splits["train"],
-            splits["validation"],
-            labels,
-            params.thresholds.strategy,
-            params.thresholds.beta,
-            params.thresholds.fallback,
-            **threshold_options(params),
-        )
-        scores = model.predict_proba(texts_of(test))
-        predictions[use] = (scores >= model[-1].thresholds_).astype(int)
+        if use == result["trained_on"] and configured is not None:
+            predictions[use] = configured  # the train stage's model: same config, same split
+        else:
+            model, _ = train_configured(params, splits["train"], splits["validation"], labels)
+            scores = model.predict_proba(texts_of(test))
+            predictions[use] = (scores >= model[-1].thresholds_).astype(int)
         fitted[key] = use
         result[use] = {
             **_scored(Y, predictions[use], labels, seed, params),
             "train_articles": train_sources,
         }
         log.info(
-            "trained on %s labels (%s): test micro-F1 %.3f",
+            "%s on %s labels (%s): test micro-F1 %.3f",
+            "the train stage's model" if use == result["trained_on"] else "trained",
             use,
             train_sources,
             result[use]["micro_f1"],

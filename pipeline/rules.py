@@ -254,7 +254,9 @@ class TopicRuleSet:
             spec = self.topics[topic]
             firing = self._fire(spec, units)
             p = 1.0 / (1.0 + math.exp(-self.slope * (firing.evidence - spec.threshold)))
-            if firing.supporting < spec.min_sentences:
+            if not spec.rules:
+                p = 0.5  # no rules for this topic: the rules know nothing about it
+            elif firing.supporting < spec.min_sentences:
                 p = min(p, 0.5)  # a passing mention: not enough to say yes, nor to say no
             confidence = max(p, 1.0 - p)
             result.scores.append(p)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from pipeline.stages.evaluate import data_summary, precision_recall_points, score_predictions
 
@@ -147,3 +148,21 @@ def test_threshold_and_calibration_curves():
     curve = dict(map(tuple, threshold_f1_curve(y, scores, points=11)))
     assert curve[0.5] == 1.0 and curve[0.0] == round(2 / 3, 6) and curve[1.0] == 0.0
     assert calibration_points(y, scores, bins=2) == [[0.225, 0.0, 2], [0.75, 1.0, 2]]
+
+
+def test_resampled_f1_equals_sklearn_on_each_resample():
+    from sklearn.metrics import f1_score
+
+    from pipeline.evaluation import _resampled_f1
+
+    rng = np.random.default_rng(3)
+    Y = (rng.random((60, 4)) < 0.3).astype(int)
+    P = (rng.random((60, 4)) < 0.3).astype(int)
+    P[:, 3] = 0  # a label never predicted: its F1 is 0 (zero_division=0)
+    fast = _resampled_f1(Y, P, 250, np.random.default_rng(9), chunk=40)
+    replay = np.random.default_rng(9)
+    for k in range(250):
+        rows = replay.integers(0, 60, 60)
+        for average in ("micro", "macro"):
+            expected = f1_score(Y[rows], P[rows], average=average, zero_division=0)
+            assert fast[f"{average}_f1"][k] == pytest.approx(expected, abs=1e-12)

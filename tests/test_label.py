@@ -124,6 +124,11 @@ RULES = {
             "min_sentences": 2,
             "rules": {"s": {"terms": ["sanction*"], "weight": 2.0}},
         },
+        # the other topics have a rule that never fires here: the rules say a confident "no"
+        **{
+            topic: {"threshold": 2.0, "rules": {"r": {"terms": [f"{topic}-term"]}}}
+            for topic in ("arms_transfers", "energy_infrastructure", "evacuations")
+        },
     },
 }
 SANCTIONS_TEXT = "Sanctions were imposed. The sanctions hit banks."

@@ -140,6 +140,11 @@ def test_title_weight_and_min_confidence_are_configurable():
     assert titled.firings["sanctions"].evidence == 8.0
 
 
+def test_a_topic_without_rules_is_always_abstained_on():
+    result = TopicRuleSet({"topics": {}}, LABELS).label("Anything", "Sanctions. Missiles.")
+    assert result.labels == [] and result.abstained == LABELS and result.scores == [0.5, 0.5]
+
+
 def test_paragraph_units():
     text = "Sanctions were extended. Sanctions on banks too.\n\nNothing more."
     result = ruleset(unit="paragraph").label(None, text)

@@ -194,7 +194,13 @@ def main() -> None:
 
         if labelled is None:
             labelled = load_articles(params.data.labelled).to_list()
-        metrics["label_sources"] = compare_label_sources(labelled, labels, params)
+        metrics["label_sources"] = compare_label_sources(
+            labelled,
+            labels,
+            params,
+            configured=(scores >= thresholds).astype(int),
+            configured_ids=[r["id"] for r in rows],
+        )
     write_json(METRICS, metrics)
     for rel, content in plot_data(
         Y,

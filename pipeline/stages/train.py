@@ -175,6 +175,29 @@ def _rounded(labels: Sequence[str], thresholds: np.ndarray) -> dict[str, float]:
     return {label: round(float(t), 6) for label, t in zip(labels, thresholds, strict=True)}
 
 
+def train_configured(
+    params: Any,
+    train_rows: Sequence[dict[str, Any]],
+    validation_rows: Sequence[dict[str, Any]],
+    labels: Sequence[str],
+) -> tuple[Pipeline, dict[str, Any]]:
+    """`train` with everything params.yaml configures: the model, thresholds, streaming. The
+    train stage, cross-validation and the label-source comparison all train through here."""
+    from pipeline.config import build_model, to_plain
+
+    return train(
+        build_model(params),
+        train_rows,
+        validation_rows,
+        labels,
+        params.thresholds.strategy,
+        params.thresholds.beta,
+        params.thresholds.fallback,
+        streaming=to_plain(params.model.get("streaming")),
+        **threshold_options(params),
+    )
+
+
 def _fit_streaming(
     model: Pipeline,
     rows: Sequence[dict[str, Any]],
@@ -216,7 +239,7 @@ def main() -> None:
 
     import joblib
 
-    from pipeline.config import build_model, load_params, taxonomy_labels, to_plain
+    from pipeline.config import load_params, taxonomy_labels
     from pipeline.dataset import load_articles
     from pipeline.io import atomic_path, write_json
 
@@ -226,17 +249,7 @@ def main() -> None:
     train_rows = load_articles(split_dir / "train.parquet").to_list()
     validation_rows = load_articles(split_dir / "validation.parquet").to_list()
     np.random.seed(params.seed)  # for any estimator that falls back on the global generator
-    model, report = train(
-        build_model(params),
-        train_rows,
-        validation_rows,
-        labels,
-        params.thresholds.strategy,
-        params.thresholds.beta,
-        params.thresholds.fallback,
-        streaming=to_plain(params.model.get("streaming")),
-        **threshold_options(params),
-    )
+    model, report = train_configured(params, train_rows, validation_rows, labels)
     with atomic_path(MODEL_FILE) as tmp:
         joblib.dump(model, tmp, compress=3)
     write_json(REPORT, report)
