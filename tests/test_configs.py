@@ -50,7 +50,17 @@ def test_every_topic_rule_set_compiles_against_its_taxonomy():
     for option in options("labels"):
         params = composed(f"labels={option}")
         rules = TopicRuleSet(to_plain(params.labels), taxonomy_labels(params))
-        assert rules.rule_names, option  # a rule set with no rule labels nothing
+        assert bool(rules.rule_names) == (option != "none"), option
+
+
+@pytest.mark.parametrize("experiment", ["reuters90", "newsgroups20"])
+def test_benchmark_experiments_compose_with_rules_for_their_taxonomy(experiment):
+    from pipeline.config import to_plain
+    from pipeline.rules import TopicRuleSet
+
+    params = composed(f"+experiment={experiment}")
+    assert params.taxonomy.name == experiment and params.labels.name == "none"
+    TopicRuleSet(to_plain(params.labels), taxonomy_labels(params))  # the label stage would run
 
 
 @pytest.fixture(scope="module")
