@@ -114,17 +114,7 @@ def train(
         "features": int(X_val.shape[1]),
         "thresholds": _rounded(labels, classifier.thresholds_),
         "validation_f1": {
-            label: round(
-                float(
-                    f1_score(
-                        Y_val[Y_val[:, j] >= 0, j],
-                        predicted[Y_val[:, j] >= 0, j],
-                        zero_division=0,
-                    )
-                ),
-                6,
-            )
-            for j, label in enumerate(labels)
+            label: _known_f1(Y_val[:, j], predicted[:, j]) for j, label in enumerate(labels)
         },
         "unknown_labels_left_out": {
             label: int((Y_train[:, j] < 0).sum()) for j, label in enumerate(labels)
@@ -134,6 +124,12 @@ def train(
         ],
     }
     return model, report
+
+
+def _known_f1(y: np.ndarray, predicted: np.ndarray) -> float:
+    """F1 over the articles whose value is known (-1: unknown, left out)."""
+    known = y >= 0
+    return round(float(f1_score(y[known], predicted[known], zero_division=0)), 6)
 
 
 def out_of_fold_scores(
