@@ -335,58 +335,48 @@ def _has_dist(name: str) -> bool:
     return True
 
 
-def table(results: list[dict[str, Any]], single_label: bool) -> str:
-    quality_cols = ["accuracy", "macro_f1"] if single_label else ["micro_f1", "macro_f1"]
-    head = [
-        "system",
-        *quality_cols,
-        "train s",
-        "train MB/s",
-        "predict articles/s",
-        "predict MB/s",
-        "peak RSS MB",
+def _speed_cells(r: dict[str, Any]) -> list[str]:
+    return [
+        f"{r['train_s']:.2f}",
+        f"{r['train_mb'] / r['train_s']:.2f}",
+        f"{r['test_articles'] / r['predict_s']:,.0f}",
+        f"{r['test_mb'] / r['predict_s']:.2f}",
+        f"{r['peak_rss_mb']:,.0f}",
     ]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for r in results:
-        if "error" in r:
-            lines.append(f"| {r['label']} | {r['error']} |")
-            continue
-        cells = [r["label"], *(f"{r[c]:.4f}" for c in quality_cols)]
-        cells += [
-            f"{r['train_s']:.2f}",
-            f"{r['train_mb'] / r['train_s']:.2f}",
-            f"{r['test_articles'] / r['predict_s']:,.0f}",
-            f"{r['test_mb'] / r['predict_s']:.2f}",
-            f"{r['peak_rss_mb']:,.0f}",
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+
+
+SPEED_HEAD = ["train s", "train MB/s", "predict articles/s", "predict MB/s", "peak RSS MB"]
+
+
+def table(results: list[dict[str, Any]], single_label: bool) -> str:
+    from pipeline.stages.publish import markdown_table
+
+    quality_cols = ["accuracy", "macro_f1"] if single_label else ["micro_f1", "macro_f1"]
+    rows = [
+        [r["label"], r["error"]]
+        if "error" in r
+        else [r["label"], *(f"{r[c]:.4f}" for c in quality_cols), *_speed_cells(r)]
+        for r in results
+    ]
+    return markdown_table(["system", *quality_cols, *SPEED_HEAD], rows)
 
 
 def scale_table(results: list[dict[str, Any]]) -> str:
-    head = [
-        "train articles",
-        "train MB",
-        "train s",
-        "train MB/s",
-        "predict articles/s",
-        "predict MB/s",
-        "peak RSS MB",
-        "micro_f1",
-        "macro_f1",
+    from pipeline.stages.publish import markdown_table
+
+    rows = [
+        [f"{r['size']:,}", r["error"]]
+        if "error" in r
+        else [
+            f"{r['train_articles']:,}",
+            f"{r['train_mb']:,.0f}",
+            *_speed_cells(r),
+            f"{r['micro_f1']:.3f}",
+            f"{r['macro_f1']:.3f}",
+        ]
+        for r in results
     ]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for r in results:
-        if "error" in r:
-            lines.append(f"| {r['size']:,} | {r['error']} |")
-            continue
-        lines.append(
-            f"| {r['train_articles']:,} | {r['train_mb']:,.0f} | {r['train_s']:.1f} | "
-            f"{r['train_mb'] / r['train_s']:.2f} | {r['test_articles'] / r['predict_s']:,.0f} | "
-            f"{r['test_mb'] / r['predict_s']:.2f} | {r['peak_rss_mb']:,.0f} | "
-            f"{r['micro_f1']:.3f} | {r['macro_f1']:.3f} |"
-        )
-    return "\n".join(lines)
+    return markdown_table(["train articles", "train MB", *SPEED_HEAD, "micro_f1", "macro_f1"], rows)
 
 
 def tasks_for(corpus: str, root: Path, fasttext: bool) -> list[dict[str, Any]]:
