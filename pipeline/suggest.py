@@ -92,12 +92,12 @@ def suggest(
     if not candidates:
         return []
     texts = [join_title_body(c.title, c.text) for c in candidates]
-    scores = model.score_matrix(texts)
-    thresholds = np.asarray([model.thresholds[label] for label in model.labels])
+    # Featurise once: the same features give the scores and the similarity between candidates.
     features = model.pipeline[:-1].transform(texts)
-    picked = select(uncertainty(scores, thresholds), features, n, max_similarity)
+    scores = model.pipeline[-1].predict_proba(features)
+    u = uncertainty(scores, model.pipeline[-1].thresholds_)
+    picked = select(u, features, n, max_similarity)
     predicted = model.labels_from_scores(scores)
-    u = uncertainty(scores, thresholds)
     return [
         Suggestion(
             candidates[i],
