@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from joblib import parallel_config
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.metrics import precision_recall_curve
@@ -32,7 +33,8 @@ class PerLabelThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstim
         "cv": 3}``). Required for estimators without `predict_proba`, so that every model's
         scores are probabilities in [0, 1] and mean the same thing.
     n_jobs:
-        Labels fitted in parallel.
+        Labels fitted in parallel threads (the solvers — liblinear, SGD — release the GIL,
+        so threads share the feature matrix instead of copying it to worker processes).
     """
 
     def __init__(
@@ -60,10 +62,12 @@ class PerLabelThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstim
         Y = _label_indicator(Y)
         X = canonical(X)
         known = Y >= 0
-        if known.all():
-            self.ovr_ = OneVsRestClassifier(self._binary_estimator(), n_jobs=self.n_jobs).fit(X, Y)
-        else:
-            self.ovr_ = self._fit_known(X, Y, known)
+        with parallel_config(backend="threading"):
+            if known.all():
+                ovr = OneVsRestClassifier(self._binary_estimator(), n_jobs=self.n_jobs)
+                self.ovr_ = ovr.fit(X, Y)
+            else:
+                self.ovr_ = self._fit_known(X, Y, known)
         self.thresholds_ = np.full(Y.shape[1], 0.5)
         return self
 

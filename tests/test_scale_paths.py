@@ -22,7 +22,7 @@ from pipeline.classifier import (
 )
 from pipeline.config import build_model, taxonomy_labels, to_plain
 from pipeline.errors import TopicwireError
-from pipeline.features import parallel_transform, resolve_n_jobs
+from pipeline.features import HashedTfidf, parallel_transform, resolve_n_jobs
 from pipeline.stages.compose import compose
 from pipeline.stages.train import out_of_fold_scores, texts_of, threshold_options, train
 
@@ -82,6 +82,55 @@ def test_labels_fitted_in_parallel_processes(rows):
     labels = taxonomy_labels(params)
     model, _ = train(build_model(params), rows, rows, labels)
     assert model.predict_proba([rows[0]["text"]]).shape == (1, len(labels))
+
+
+def test_training_on_two_cores_gives_the_same_model(rows):
+    # Cleaning in 2 processes and the labels fitted in 2 threads: the same model as serial.
+    params = composed("model=logistic_regression_parallel", "features=word_prefixes_hashed")
+    labels = taxonomy_labels(params)
+    texts = [r["text"] for r in rows]
+    parallel, _ = train(build_model(params), rows, rows, labels, n_jobs=2)
+    serial_params = composed(
+        "model=logistic_regression_parallel",
+        "features=word_prefixes_hashed",
+        "model.n_jobs=1",
+        "features.vectorizer.n_jobs=1",
+    )
+    serial, _ = train(build_model(serial_params), rows, rows, labels, n_jobs=1)
+    assert np.array_equal(parallel.predict_proba(texts), serial.predict_proba(texts))
+
+
+def test_hashed_tfidf_blocks_prefixes_and_kept_columns():
+    from scipy import sparse
+
+    texts = ["Negotiators negotiated the ceasefire", "the ceasefire held", "talks resumed"] * 4
+    features = HashedTfidf([r"\w\w+", r"(\w{1,5})\w*"], n_features=2**12)
+    X = features.fit_transform(texts)
+    assert sparse.isspmatrix_csr(X) and X.dtype == np.float32
+    # Only the columns of tokens seen in training are kept: 7 words + 6 distinct prefixes
+    # ("negot" is shared by two words; "the", "held" and "talks" are their own prefixes).
+    assert X.shape[1] == 7 + 6
+    # Each kind of token is scaled to unit length on its own.
+    blocks = features.column_blocks_
+    for row in X.toarray():
+        for block in (0, 1):
+            assert np.isclose(np.linalg.norm(row[blocks == block]), 1.0)
+    # An unseen word adds nothing; its prefix counts when the prefix was seen ("negot").
+    unseen = features.transform(["negotiable zebras"]).toarray()[0]
+    assert np.count_nonzero(unseen[blocks == 0]) == 0
+    assert np.count_nonzero(unseen[blocks == 1]) == 1
+    # Counting in 2 processes gives the same matrix.
+    parallel = HashedTfidf([r"\w\w+", r"(\w{1,5})\w*"], n_features=2**12, n_jobs=2)
+    from pipeline import features as module
+
+    real = module.parallel_transform
+    try:
+        module.parallel_transform = lambda t, x, n: real(t, x, n, min_chunk=3)
+        assert (parallel.fit_transform(texts) != X).nnz == 0
+    finally:
+        module.parallel_transform = real
+    with pytest.raises(ValueError, match="token_patterns is empty"):
+        HashedTfidf([]).fit(texts)
 
 
 def test_canonical_sorts_indices_without_changing_values():
@@ -151,7 +200,8 @@ def test_cv_thresholds_are_tuned_on_out_of_fold_training_scores(rows):
         build_model(params), rows, [], labels, "cv_fbeta", cv_folds=3, floor=0.2, seed=1
     )
     Y = label_matrix([r["labels"] for r in rows], labels)
-    scores = out_of_fold_scores(model, rows, Y, 3, 1)
+    X = model[:-1].transform(texts_of(rows))
+    scores = out_of_fold_scores(model[-1], X, Y, 3, 1)
     assert scores.shape == Y.shape and ((scores >= 0) & (scores <= 1)).all()
     expected = choose_thresholds(Y, scores, floor=0.2)
     assert model[-1].thresholds_.tolist() == expected.tolist()

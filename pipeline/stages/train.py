@@ -55,6 +55,7 @@ def train(
     cv_folds: int = 3,
     floor: float | None = None,
     seed: int = 0,
+    n_jobs: int | None = None,
 ) -> tuple[Pipeline, dict[str, Any]]:
     """Fit `model` on train and tune its thresholds on validation; the core of the stage.
 
@@ -66,7 +67,8 @@ def train(
     features are computed batch by batch and each label's estimator is updated with
     `partial_fit`, so the feature matrix of the whole train split never exists (features must
     be stateless, e.g. features=hashed_streaming). With strategy 'fixed', `validation_rows` may
-    be empty: the thresholds do not depend on it.
+    be empty: the thresholds do not depend on it. `n_jobs` > 1 cleans the articles in that
+    many processes (the classifier's own `n_jobs` fits the labels in threads).
     """
     if strategy == "cv_fbeta" and streaming:
         raise TopicwireError(
@@ -75,21 +77,23 @@ def train(
         )
     Y_train = training_matrix(train_rows, labels)
     Y_val = training_matrix(validation_rows, labels)
+    classifier = model[-1]
+    X_train = None
     try:
         if streaming:
             _fit_streaming(model, train_rows, Y_train, **streaming)
         else:
-            model.fit(texts_of(train_rows), Y_train)
+            X_train = fit_features(model, texts_of(train_rows), n_jobs)
+            classifier.fit(X_train, Y_train)
     except InvalidParameterError as exc:  # a bad value in conf/features or conf/model
         raise TopicwireError(f"invalid model configuration: {exc}") from exc
     compact_vocabularies(model.named_steps["features"])
-    classifier = model[-1]
     report: dict[str, Any] = {
         "train_articles": len(train_rows),
         "validation_articles": len(validation_rows),
     }
     if strategy == "cv_fbeta":
-        scores = out_of_fold_scores(model, train_rows, Y_train, cv_folds, seed)
+        scores = out_of_fold_scores(classifier, X_train, Y_train, cv_folds, seed)
         classifier.thresholds_ = choose_thresholds(
             Y_train, scores, strategy=strategy, beta=beta, fallback=fallback, floor=floor
         )
@@ -132,28 +136,40 @@ def _known_f1(y: np.ndarray, predicted: np.ndarray) -> float:
     return round(float(f1_score(y[known], predicted[known], zero_division=0)), 6)
 
 
-def out_of_fold_scores(
-    model: Pipeline, rows: Sequence[dict[str, Any]], Y: np.ndarray, folds: int, seed: int
-) -> np.ndarray:
-    """Every training article scored by a classifier fitted on the other folds.
+def fit_features(model: Pipeline, texts: Sequence[str], n_jobs: int | None = None) -> Any:
+    """Fit every step before the classifier; return the training features.
 
-    The fitted features (vocabulary, IDF) are those of the whole train split: only the
-    classifier is refitted per fold, which costs `folds` more fits of the classifier and no
-    more featurisation than one transform. The IDF has seen the held-out fold (no labels
-    leak; the thresholds come out a little optimistic, as on any re-used vocabulary).
+    Cleaning is stateless, so it runs in `n_jobs` processes; the features are fitted once on
+    the cleaned texts (and may parallelise themselves, e.g. HashedTfidf). The matrix is
+    returned so that the classifier's fit and the threshold folds share it.
+    """
+    from pipeline.features import parallel_transform
+
+    *preparation, (_, features) = model.steps[:-1]
+    texts = list(texts)
+    for _, step in preparation:
+        texts = parallel_transform(step.fit(texts[:1]), texts, n_jobs)
+    return features.fit_transform(texts)
+
+
+def out_of_fold_scores(classifier: Any, X: Any, Y: np.ndarray, folds: int, seed: int) -> np.ndarray:
+    """Every training article scored by a copy of `classifier` fitted on the other folds.
+
+    `X` holds the features fitted on the whole train split: only the classifier is refitted
+    per fold (`folds` more fits, no more featurisation). The IDF has seen the held-out fold
+    (no labels leak; the thresholds come out a little optimistic, as on any re-used
+    vocabulary).
     """
     from sklearn.base import clone
     from sklearn.model_selection import KFold
 
-    if folds < 2 or folds > len(rows):
+    if folds < 2 or folds > len(Y):
         raise TopicwireError(
-            f"thresholds.cv_folds must be between 2 and the {len(rows)} training articles, "
-            f"got {folds}"
+            f"thresholds.cv_folds must be between 2 and the {len(Y)} training articles, got {folds}"
         )
-    X = model[:-1].transform(texts_of(rows))
     scores = np.zeros(Y.shape, dtype=float)
     for fit_rows, held_out in KFold(folds, shuffle=True, random_state=seed).split(Y):
-        fold_model = clone(model[-1]).fit(X[fit_rows], Y[fit_rows])
+        fold_model = clone(classifier).fit(X[fit_rows], Y[fit_rows])
         scores[held_out] = fold_model.predict_proba(X[held_out])
     return scores
 
@@ -190,6 +206,7 @@ def train_configured(
         params.thresholds.beta,
         params.thresholds.fallback,
         streaming=to_plain(params.model.get("streaming")),
+        n_jobs=params.model.get("n_jobs"),
         **threshold_options(params),
     )
 
