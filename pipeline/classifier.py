@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from joblib import parallel_config
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.metrics import precision_recall_curve
@@ -33,8 +32,9 @@ class PerLabelThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstim
         "cv": 3}``). Required for estimators without `predict_proba`, so that every model's
         scores are probabilities in [0, 1] and mean the same thing.
     n_jobs:
-        Labels fitted in parallel threads (the solvers — liblinear, SGD — release the GIL,
-        so threads share the feature matrix instead of copying it to worker processes).
+        Labels fitted in parallel processes. Not threads: liblinear shuffles with one
+        process-wide random generator, so labels fitted in threads race on it and the model
+        would change from run to run.
     """
 
     def __init__(
@@ -62,12 +62,10 @@ class PerLabelThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstim
         Y = _label_indicator(Y)
         X = canonical(X)
         known = Y >= 0
-        with parallel_config(backend="threading"):
-            if known.all():
-                ovr = OneVsRestClassifier(self._binary_estimator(), n_jobs=self.n_jobs)
-                self.ovr_ = ovr.fit(X, Y)
-            else:
-                self.ovr_ = self._fit_known(X, Y, known)
+        if known.all():
+            self.ovr_ = OneVsRestClassifier(self._binary_estimator(), n_jobs=self.n_jobs).fit(X, Y)
+        else:
+            self.ovr_ = self._fit_known(X, Y, known)
         self.thresholds_ = np.full(Y.shape[1], 0.5)
         return self
 

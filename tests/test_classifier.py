@@ -101,3 +101,21 @@ def test_unknown_entries_leave_an_article_out_of_that_label_only():
     scores = np.array([[0.9], [0.2], [0.7], [0.8]])
     truth = np.array([[1], [0], [-1], [-1]])
     assert choose_thresholds(truth, scores).tolist() == [0.9]
+
+
+def test_labels_fitted_in_parallel_give_the_same_model_as_serial():
+    # liblinear's dual solver shuffles with one process-wide generator: labels fitted in
+    # threads raced on it and gave a different model on every run. Stopped after two passes
+    # the solution depends on the order, so a race shows.
+    from scipy import sparse
+
+    rng = np.random.default_rng(0)
+    X = sparse.random(4000, 2000, density=0.02, format="csr", random_state=1, dtype=np.float64)
+    Y = (rng.random((4000, 16)) < 0.3).astype(int)
+    estimator = LogisticRegression(
+        C=100, solver="liblinear", dual=True, max_iter=5, tol=1e-9, random_state=42
+    )
+    serial = PerLabelThresholdClassifier(estimator, n_jobs=1).fit(X, Y).predict_proba(X)
+    for _ in range(2):
+        parallel = PerLabelThresholdClassifier(estimator, n_jobs=2).fit(X, Y).predict_proba(X)
+        assert np.array_equal(serial, parallel)
