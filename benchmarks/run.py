@@ -50,6 +50,11 @@ ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "conf"
 SEED = 42
 EXPERIMENTS = {"reuters90": ["+experiment=reuters90"], "newsgroups20": ["+experiment=newsgroups20"]}
+# The same experiments on one core: labels fitted, and (20NG) tokens counted, in this process.
+ONE_PROCESS = {
+    "reuters90": ["model.n_jobs=1"],
+    "newsgroups20": ["model.n_jobs=1", "features.vectorizer.n_jobs=1"],
+}
 STREAMING = ["features=hashed_streaming", "model=sgd_streaming", "thresholds.strategy=fixed"]
 
 
@@ -428,7 +433,7 @@ def tasks_for(corpus: str, root: Path, fasttext: bool) -> list[dict[str, Any]]:
             **base,
             "label": "topicwire (1 process)",
             "system": "topicwire",
-            "overrides": EXPERIMENTS[corpus] + ["model.n_jobs=1"],
+            "overrides": EXPERIMENTS[corpus] + ONE_PROCESS[corpus],
             "n_jobs": 1,
         },
         {**base, "label": "scikit-learn 1–2-gram TF-IDF + LinearSVC", "system": "sklearn"},
