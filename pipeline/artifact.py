@@ -76,8 +76,8 @@ class TopicModel:
             return self.pipeline.predict_proba(list(texts))
         from pipeline.features import parallel_transform
 
-        # Each process scores its share whole: only the scores travel back, not the features.
-        return parallel_transform(_Scorer(self.pipeline), list(texts), self.n_jobs)
+        X = parallel_transform(self.pipeline[:-1], list(texts), self.n_jobs)
+        return self.pipeline[-1].predict_proba(X)
 
     def predict_scores(self, texts: Sequence[str]) -> list[dict[str, float]]:
         """Each label's score per text."""
@@ -133,16 +133,6 @@ class TopicModel:
 
     def __repr__(self) -> str:
         return f"TopicModel(version={self.version!r}, labels={self.labels}, path='{self.path}')"
-
-
-class _Scorer:
-    """`pipeline.predict_proba` as a transformer, for `parallel_transform`."""
-
-    def __init__(self, pipeline: Any) -> None:
-        self.pipeline = pipeline
-
-    def transform(self, texts: Sequence[str]) -> np.ndarray:
-        return self.pipeline.predict_proba(texts)
 
 
 def _env_n_jobs() -> int | None:
