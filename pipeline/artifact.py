@@ -96,12 +96,14 @@ class TopicModel:
         top_k: int | None = None,
     ) -> list[list[str]]:
         """Labels whose score reaches the threshold (the tuned ones by default, or one value for
-        all), at most `top_k` of them (the highest-scoring), in taxonomy order."""
-        cuts = self.pipeline[-1].thresholds_ if thresholds is None else np.asarray(thresholds)
+        all; at least the model's `min_labels`), at most `top_k` of them (the highest-scoring),
+        in taxonomy order."""
+        cuts = None if thresholds is None else np.asarray(thresholds, dtype=float)
+        decided = self.pipeline[-1].decide(np.asarray(scores), cuts)
         labels = self.labels
         result = []
-        for row in scores:
-            passing = np.flatnonzero(row >= cuts)
+        for row, chosen in zip(scores, decided, strict=True):
+            passing = np.flatnonzero(chosen)
             if top_k is not None and len(passing) > top_k:
                 passing = np.sort(passing[np.argsort(-row[passing], kind="stable")[:top_k]])
             result.append([labels[j] for j in passing])

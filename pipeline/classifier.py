@@ -31,6 +31,11 @@ class PerLabelThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstim
         None, or a dict of `CalibratedClassifierCV` options (e.g. ``{"method": "sigmoid",
         "cv": 3}``). Required for estimators without `predict_proba`, so that every model's
         scores are probabilities in [0, 1] and mean the same thing.
+    min_labels:
+        Every article gets at least this many labels: where fewer pass their thresholds, the
+        labels whose scores come closest to theirs (highest score / threshold) are added.
+        0 (the default) for taxonomies where an article may have no label; 1 where every
+        article has one (Reuters-21578: every story has a category).
     n_jobs:
         Labels fitted in parallel processes. Not threads: liblinear shuffles with one
         process-wide random generator, so labels fitted in threads race on it and the model
@@ -42,10 +47,12 @@ class PerLabelThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstim
         estimator: BaseEstimator,
         calibration: dict[str, Any] | None = None,
         n_jobs: int | None = None,
+        min_labels: int = 0,
     ) -> None:
         self.estimator = estimator
         self.calibration = calibration
         self.n_jobs = n_jobs
+        self.min_labels = min_labels
 
     def _binary_estimator(self) -> BaseEstimator:
         base = clone(self.estimator)
@@ -149,8 +156,15 @@ class PerLabelThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstim
         return self.ovr_.predict_proba(X)
 
     def predict(self, X: Any) -> np.ndarray:
-        """A label-indicator matrix: score >= the label's threshold."""
-        return (self.predict_proba(X) >= self.thresholds_).astype(np.int8)
+        """A label-indicator matrix: score >= the label's threshold (and `min_labels`)."""
+        return self.decide(self.predict_proba(X))
+
+    def decide(self, scores: np.ndarray, thresholds: Any = None) -> np.ndarray:
+        """Scores -> label-indicator matrix, by the tuned thresholds (or `thresholds`) and
+        `min_labels`: the one decision rule of evaluation, reports and prediction."""
+        cuts = self.thresholds_ if thresholds is None else thresholds
+        # Models saved before min_labels existed have no such attribute: they used none.
+        return apply_thresholds(scores, cuts, getattr(self, "min_labels", 0))
 
     def tune_thresholds(
         self,
@@ -165,6 +179,23 @@ class PerLabelThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstim
             np.asarray(Y), self.predict_proba(X), strategy=strategy, beta=beta, fallback=fallback
         )
         return self
+
+
+def apply_thresholds(scores: np.ndarray, thresholds: Any, min_labels: int = 0) -> np.ndarray:
+    """1 where a score reaches its label's threshold; rows with fewer than `min_labels`
+    such labels get the labels with the highest score / threshold added, up to `min_labels`."""
+    scores = np.asarray(scores, dtype=float)
+    cuts = np.broadcast_to(np.asarray(thresholds, dtype=float), scores.shape[1:])
+    predicted = (scores >= cuts).astype(np.int8)
+    k = min(int(min_labels), scores.shape[1]) if scores.ndim == 2 else 0
+    if k <= 0:
+        return predicted
+    short = np.flatnonzero(predicted.sum(axis=1) < k)
+    if len(short):
+        closeness = scores[short] / np.maximum(cuts, 1e-12)
+        top = np.argsort(-closeness, axis=1, kind="stable")[:, :k]
+        predicted[short[:, None], top] = 1
+    return predicted
 
 
 def _label_indicator(Y: Any) -> np.ndarray:

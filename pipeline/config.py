@@ -61,5 +61,6 @@ def build_model(params: DictConfig) -> Any:
         estimator,
         calibration=to_plain(params.model.get("calibration")),
         n_jobs=params.model.get("n_jobs"),
+        min_labels=int(params.thresholds.get("min_labels", 0)),
     )
     return Pipeline([("clean", cleaner), ("features", features), ("classify", classifier)])

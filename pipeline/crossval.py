@@ -49,7 +49,9 @@ def cross_validate(
         scores = model.predict_proba(texts_of(test_rows))
         thresholds = model[-1].thresholds_
         per_fold.append(
-            score_predictions(truth, (scores >= thresholds).astype(int), thresholds, labels, scores)
+            score_predictions(
+                truth, model[-1].decide(scores).astype(int), thresholds, labels, scores
+            )
         )
         log.info(
             "fold %d/%d: micro-F1 %.3f, macro-F1 %.3f",

@@ -116,7 +116,7 @@ def compare_label_sources(
         else:
             model, _ = train_configured(params, splits["train"], splits["validation"], labels)
             scores = model.predict_proba(texts_of(test))
-            predictions[use] = (scores >= model[-1].thresholds_).astype(int)
+            predictions[use] = model[-1].decide(scores).astype(int)
         fitted[key] = use
         result[use] = {
             **_scored(Y, predictions[use], labels, seed, params),

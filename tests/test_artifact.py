@@ -121,6 +121,10 @@ def test_top_k_and_one_threshold_for_all(artefact):
     assert model.labels_from_scores(scores, 0.5) == [["arms_transfers", "evacuations", "sanctions"]]
     assert model.labels_from_scores(scores, 0.5, top_k=2) == [["arms_transfers", "sanctions"]]
     assert model.labels_from_scores(scores, 0.95) == [[]]
+    # A model trained with thresholds.min_labels 1 always names its closest label.
+    model.pipeline[-1].min_labels = 1
+    assert model.labels_from_scores(scores, 0.95) == [["arms_transfers"]]
+    assert model.labels_from_scores(scores, 0.5, top_k=2) == [["arms_transfers", "sanctions"]]
 
 
 def test_explain_returns_terms_for_predicted_labels(artefact):

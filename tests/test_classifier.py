@@ -119,3 +119,26 @@ def test_labels_fitted_in_parallel_give_the_same_model_as_serial():
     for _ in range(2):
         parallel = PerLabelThresholdClassifier(estimator, n_jobs=2).fit(X, Y).predict_proba(X)
         assert np.array_equal(serial, parallel)
+
+
+def test_min_labels_adds_the_label_closest_to_its_threshold():
+    from pipeline.classifier import apply_thresholds
+
+    thresholds = np.array([0.5, 0.2, 0.8])
+    scores = np.array(
+        [
+            [0.6, 0.1, 0.1],  # passes label 0: unchanged
+            [0.3, 0.15, 0.7],  # none passes; closeness 0.6, 0.75, 0.875 -> label 2
+            [0.1, 0.1, 0.1],  # none passes; closeness 0.2, 0.5, 0.125 -> label 1
+        ]
+    )
+    assert apply_thresholds(scores, thresholds).tolist() == [[1, 0, 0], [0, 0, 0], [0, 0, 0]]
+    assert apply_thresholds(scores, thresholds, 1).tolist() == [[1, 0, 0], [0, 0, 1], [0, 1, 0]]
+    assert apply_thresholds(scores, thresholds, 2).tolist() == [[1, 1, 0], [0, 1, 1], [1, 1, 0]]
+
+    model = PerLabelThresholdClassifier(LogisticRegression(), min_labels=1)
+    model.thresholds_ = thresholds
+    assert model.decide(scores).tolist() == [[1, 0, 0], [0, 0, 1], [0, 1, 0]]
+    # A model saved before min_labels existed decides by the thresholds alone.
+    del model.min_labels
+    assert model.decide(scores).tolist() == [[1, 0, 0], [0, 0, 0], [0, 0, 0]]

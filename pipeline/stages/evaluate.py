@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import precision_recall_curve
 
+from pipeline.classifier import apply_thresholds
 from pipeline.evaluation import (
     baselines,
     bootstrap_ci,
@@ -61,9 +62,10 @@ def evaluate(
     seed: int,
     resamples: int = 1000,
     confidence: float = 0.95,
+    min_labels: int = 0,
 ) -> dict[str, Any]:
     """All test-split metrics of a model; the core of the stage."""
-    predicted = (scores >= thresholds).astype(int)
+    predicted = apply_thresholds(scores, thresholds, min_labels).astype(int)
     metrics = score_predictions(Y, predicted, thresholds, labels, scores)
     metrics["ci"] = bootstrap_ci(Y, predicted, resamples, seed, confidence)
     metrics["baselines"] = baselines(Y, Y_train, texts, keywords, labels, seed)
@@ -178,6 +180,7 @@ def main() -> None:
         params.seed,
         params.evaluate.bootstrap_resamples,
         params.evaluate.confidence,
+        min_labels=getattr(model[-1], "min_labels", 0),
     )
     metrics["data"] = data_summary(read_json(SPLIT_REPORT), labels)
     labelled = None
@@ -198,7 +201,7 @@ def main() -> None:
             labelled,
             labels,
             params,
-            configured=(scores >= thresholds).astype(int),
+            configured=model[-1].decide(scores).astype(int),
             configured_ids=[r["id"] for r in rows],
         )
     write_json(METRICS, metrics)

@@ -113,7 +113,7 @@ def train(
     classifier.thresholds_ = choose_thresholds(
         Y_val, scores, strategy=strategy, beta=beta, fallback=fallback, floor=floor
     )
-    predicted = (scores >= classifier.thresholds_).astype(np.int8)
+    predicted = classifier.decide(scores)
     report |= {
         "features": int(X_val.shape[1]),
         "thresholds": _rounded(labels, classifier.thresholds_),
