@@ -137,6 +137,11 @@ class HashedTfidf(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "tfidf_")
         return self._weighted(self._kept(self.counts(list(X))))
 
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Hashed tokens have no names: "#<column>" (as explanations show hashed features)."""
+        check_is_fitted(self, "tfidf_")
+        return np.asarray([f"#{j}" for j in range(len(self.column_blocks_))], dtype=object)
+
     def _kept(self, counts: Any) -> Any:
         """`counts` restricted to the training columns, renumbered (order kept)."""
         from scipy import sparse

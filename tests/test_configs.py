@@ -84,6 +84,11 @@ def test_every_features_and_model_combination_trains(features, model, small_corp
     assert scores.shape == (5, len(labels))
     assert ((scores >= 0) & (scores <= 1)).all()
     assert fitted.predict(texts[:5]).shape == (5, len(labels))
+    # Explanations (model card, report, `topicwire predict --explain`) work for every one.
+    from pipeline.explain import top_terms
+
+    terms = top_terms(fitted, labels, k=3)
+    assert set(terms) == set(labels)
 
 
 def test_unknown_option_is_a_clear_error():

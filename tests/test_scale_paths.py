@@ -129,6 +129,8 @@ def test_hashed_tfidf_blocks_prefixes_and_kept_columns():
         assert (parallel.fit_transform(texts) != X).nnz == 0
     finally:
         module.parallel_transform = real
+    assert list(features.get_feature_names_out()[:2]) == ["#0", "#1"]
+    assert len(features.get_feature_names_out()) == X.shape[1]
     with pytest.raises(ValueError, match="token_patterns is empty"):
         HashedTfidf([]).fit(texts)
 
