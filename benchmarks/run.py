@@ -309,6 +309,12 @@ def _child(task: dict[str, Any], queue: Any) -> None:
         queue.put(result)
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which goes on
         queue.put({"error": f"{type(exc).__name__}: {exc}"})
+    finally:
+        # Stop joblib's worker processes now: left running, the child waits at exit for them
+        # to time out (loky keeps idle workers for 300 s), and the parent waits for the child.
+        from joblib.externals.loky import get_reusable_executor
+
+        get_reusable_executor().shutdown(wait=True)
 
 
 def run_task(task: dict[str, Any]) -> dict[str, Any]:
