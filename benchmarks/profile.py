@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 
 from benchmarks.corpora import data_dir, load_newsgroups, load_reuters
-from benchmarks.run import EXPERIMENTS, run_topicwire
+from benchmarks.run import EXPERIMENTS, ONE_PROCESS, run_topicwire
 
 
 def main() -> None:
@@ -27,7 +27,9 @@ def main() -> None:
         raise SystemExit("pyinstrument is not installed: pip install -e '.[bench]'") from None
     root = data_dir(args.data_dir)
     corpus = load_reuters(root) if args.corpus == "reuters90" else load_newsgroups(root)
-    overrides = EXPERIMENTS[args.corpus] + [f"model.n_jobs={args.n_jobs}"]
+    overrides = EXPERIMENTS[args.corpus] + (
+        ONE_PROCESS[args.corpus] if args.n_jobs == 1 else [f"model.n_jobs={args.n_jobs}"]
+    )
     profiler = Profiler(interval=0.002)
     profiler.start()
     result = run_topicwire(corpus, overrides, n_jobs=args.n_jobs)

@@ -9,8 +9,9 @@ after the other, on the same machine: the ratios between rows are the figures th
 * topicwire: the project's own code path. The configuration is composed from conf/ with Hydra
   (`+experiment=reuters90` / `newsgroups20`; the scale curve `features=hashed_streaming
   model=sgd_streaming`), built with `pipeline.config.build_model`, trained with
-  `pipeline.stages.train.train` and applied through the published-model class `TopicModel`
-  (`score_matrix`, as `predict_scores` and `topicwire predict` do), with `n_jobs=2`.
+  `pipeline.stages.train.train_configured` (the train stage's entry point) and applied
+  through the published-model class `TopicModel` (`score_matrix`, as `predict_scores` and
+  `topicwire predict` do), with `n_jobs=2`.
 * scikit-learn: the plain script a user would write: TfidfVectorizer(1–2-grams, sublinear tf,
   min_df 2) + LinearSVC, one-vs-rest.
 * fastText (optional: `pip install -e '.[bench]'`; skipped with a message if missing): the same

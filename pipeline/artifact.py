@@ -25,6 +25,7 @@ MODEL_FILES = {"joblib": MODEL_FILE, "skops": "model.skops"}
 # The only non-scikit-learn types a skops model may contain; anything else is refused.
 TRUSTED_TYPES = [
     "pipeline.classifier.PerLabelThresholdClassifier",
+    "pipeline.features.HashedTfidf",
     "pipeline.text.ArticleCleaner",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",

@@ -54,6 +54,12 @@ class PerLabelThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstim
         self.n_jobs = n_jobs
         self.min_labels = min_labels
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Models saved before min_labels existed used none: the same decisions, and they
+        # still print, clone and give their parameters.
+        state.setdefault("min_labels", 0)
+        super().__setstate__(state)
+
     def _binary_estimator(self) -> BaseEstimator:
         base = clone(self.estimator)
         if self.calibration:
@@ -163,8 +169,7 @@ class PerLabelThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstim
         """Scores -> label-indicator matrix, by the tuned thresholds (or `thresholds`) and
         `min_labels`: the one decision rule of evaluation, reports and prediction."""
         cuts = self.thresholds_ if thresholds is None else thresholds
-        # Models saved before min_labels existed have no such attribute: they used none.
-        return apply_thresholds(scores, cuts, getattr(self, "min_labels", 0))
+        return apply_thresholds(scores, cuts, self.min_labels)
 
     def tune_thresholds(
         self,
@@ -185,14 +190,17 @@ def apply_thresholds(scores: np.ndarray, thresholds: Any, min_labels: int = 0) -
     """1 where a score reaches its label's threshold; rows with fewer than `min_labels`
     such labels get the labels with the highest score / threshold added, up to `min_labels`."""
     scores = np.asarray(scores, dtype=float)
-    cuts = np.broadcast_to(np.asarray(thresholds, dtype=float), scores.shape[1:])
+    cuts = np.asarray(thresholds, dtype=float)
+    if scores.size == 0:
+        return np.zeros(scores.shape, dtype=np.int8)
     predicted = (scores >= cuts).astype(np.int8)
     k = min(int(min_labels), scores.shape[1]) if scores.ndim == 2 else 0
     if k <= 0:
         return predicted
     short = np.flatnonzero(predicted.sum(axis=1) < k)
     if len(short):
-        closeness = scores[short] / np.maximum(cuts, 1e-12)
+        # Labels already passing rank first, then the others by how close they come.
+        closeness = np.where(predicted[short], np.inf, scores[short] / np.maximum(cuts, 1e-12))
         top = np.argsort(-closeness, axis=1, kind="stable")[:, :k]
         predicted[short[:, None], top] = 1
     return predicted

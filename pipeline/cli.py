@@ -46,7 +46,8 @@ def main() -> None:
     "--threshold",
     type=click.FloatRange(0, 1),
     default=None,
-    help="One decision threshold for every label instead of the tuned ones.",
+    help="One decision threshold for every label instead of the tuned ones (a model trained "
+    "with thresholds.min_labels still gives at least that many labels).",
 )
 @click.option(
     "--top-k",

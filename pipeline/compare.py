@@ -92,12 +92,13 @@ def load_run(ref: str, repo: str | Path = ".") -> Run:
 
 
 def _matrices(run: Run, ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from pipeline.classifier import label_matrix
+    from pipeline.classifier import apply_thresholds, label_matrix
 
     by_id = {p["id"]: p for p in run.predictions}
     Y = label_matrix([by_id[i]["labels"] for i in ids], run.labels)
     scores = np.array([by_id[i]["scores"] for i in ids], dtype=float)
-    return Y, scores, (scores >= run.thresholds()).astype(int)
+    min_labels = int((run.params.get("thresholds") or {}).get("min_labels") or 0)
+    return Y, scores, apply_thresholds(scores, run.thresholds(), min_labels).astype(int)
 
 
 def compare(runs: Sequence[Run], resamples: int = 2000, seed: int = 0) -> dict[str, Any]:

@@ -61,6 +61,17 @@ def build_model(params: DictConfig) -> Any:
         estimator,
         calibration=to_plain(params.model.get("calibration")),
         n_jobs=params.model.get("n_jobs"),
-        min_labels=int(params.thresholds.get("min_labels", 0)),
+        min_labels=_min_labels(params),
     )
     return Pipeline([("clean", cleaner), ("features", features), ("classify", classifier)])
+
+
+def _min_labels(params: DictConfig) -> int:
+    value = params.thresholds.get("min_labels", 0)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise TopicwireError(
+            f"thresholds.min_labels must be a whole number >= 0 (0: none), got {value!r}"
+        )
+    return value

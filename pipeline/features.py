@@ -101,8 +101,16 @@ class HashedTfidf(TransformerMixin, BaseEstimator):
         from scipy import sparse
         from sklearn.feature_extraction import FeatureHasher
 
-        if not self.token_patterns:
-            raise ValueError("HashedTfidf: token_patterns is empty; expected at least one regex")
+        if not self.token_patterns or isinstance(self.token_patterns, str):
+            raise ValueError(
+                "HashedTfidf: token_patterns is empty or a string; expected a list of regexes"
+            )
+        for pattern in self.token_patterns:
+            if re.compile(pattern).groups > 1:
+                raise ValueError(
+                    f"HashedTfidf: token pattern {pattern!r} has more than one group; "
+                    "expected at most one (the group is the token)"
+                )
         preprocess = HashingVectorizer(
             lowercase=self.lowercase, strip_accents=self.strip_accents
         ).build_preprocessor()
@@ -125,10 +133,10 @@ class HashedTfidf(TransformerMixin, BaseEstimator):
         # Keep only the columns that occur in training: a linear model gives the others no
         # weight, and dropping them shrinks the model (and its file) from blocks x n_features
         # columns to about the number of distinct tokens seen.
-        seen = np.flatnonzero(np.bincount(counts.indices, minlength=counts.shape[1]))
-        self.columns_ = np.full(counts.shape[1], -1, dtype=np.int32)
-        self.columns_[seen] = np.arange(len(seen), dtype=np.int32)
-        self.column_blocks_ = (seen // self.n_features).astype(np.int16)
+        self.kept_columns_ = np.unique(counts.indices)  # sorted hashed columns
+        if len(self.kept_columns_) == 0:
+            raise ValueError("HashedTfidf: no token found in the training texts")
+        self.column_blocks_ = (self.kept_columns_ // self.n_features).astype(np.int16)
         counts = self._kept(counts)
         self.tfidf_ = TfidfTransformer(norm=None, sublinear_tf=self.sublinear_tf).fit(counts)
         return self._weighted(counts)
@@ -146,8 +154,9 @@ class HashedTfidf(TransformerMixin, BaseEstimator):
         """`counts` restricted to the training columns, renumbered (order kept)."""
         from scipy import sparse
 
-        columns = self.columns_[counts.indices]
-        keep = columns >= 0
+        columns = np.searchsorted(self.kept_columns_, counts.indices)
+        found = self.kept_columns_[np.minimum(columns, len(self.kept_columns_) - 1)]
+        keep = found == counts.indices
         indptr = np.concatenate([[0], np.cumsum(keep)])[counts.indptr]
         return sparse.csr_matrix(
             (counts.data[keep], columns[keep], indptr),

@@ -111,6 +111,9 @@ def test_publish_replaces_the_directory_whole(artefact, tmp_path):
     ]
     assert not list(tmp_path.glob(".out*"))  # no staging leftovers
     assert model_card(meta).startswith("# Model card: topic-classifier")
+    assert "at least" not in model_card(meta)
+    meta["params"]["thresholds"]["min_labels"] = 1
+    assert "Every article gets at least 1 label(s)" in model_card(meta)
 
 
 def test_top_k_and_one_threshold_for_all(artefact):

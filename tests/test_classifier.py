@@ -139,6 +139,14 @@ def test_min_labels_adds_the_label_closest_to_its_threshold():
     model = PerLabelThresholdClassifier(LogisticRegression(), min_labels=1)
     model.thresholds_ = thresholds
     assert model.decide(scores).tolist() == [[1, 0, 0], [0, 0, 1], [0, 1, 0]]
-    # A model saved before min_labels existed decides by the thresholds alone.
+    # A model saved before min_labels existed decides by the thresholds alone, and still
+    # prints and gives its parameters (which read every constructor argument).
+    import pickle
+
     del model.min_labels
-    assert model.decide(scores).tolist() == [[1, 0, 0], [0, 0, 0], [0, 0, 0]]
+    old = pickle.loads(pickle.dumps(model))
+    assert old.decide(scores).tolist() == [[1, 0, 0], [0, 0, 0], [0, 0, 0]]
+    assert old.get_params()["min_labels"] == 0 and "PerLabelThresholdClassifier" in repr(old)
+    # A threshold of 0 passes every score: such a label is not counted twice.
+    assert apply_thresholds(np.array([[0.0, 0.1]]), [0.0, 0.5], 1).tolist() == [[1, 0]]
+    assert apply_thresholds(np.zeros((0, 3)), thresholds, 1).shape == (0, 3)

@@ -121,3 +121,23 @@ def test_fitted_vocabularies_are_compacted_without_changing_predictions(small_co
     for _, vectorizer in features.transformer_list:
         assert all(type(v) is int for v in vectorizer.vocabulary_.values())
     assert np.array_equal(features.transform(texts[:3]).toarray(), before)
+
+
+@pytest.mark.parametrize("value", ["-1", "0.5", "true"])
+def test_bad_min_labels_is_a_clear_error(value):
+    with pytest.raises(TopicwireError, match="thresholds.min_labels must be a whole number"):
+        build_model(composed(f"thresholds.min_labels={value}"))
+
+
+def test_every_trusted_features_type_survives_skops():
+    # A model published with format: skops must load: its feature types must be trusted.
+    import skops.io
+
+    from pipeline.artifact import TRUSTED_TYPES
+
+    texts = ["Sanctions on oil exports", "Evacuation of the port city", "Arms deliveries"] * 4
+    for option in options("features"):
+        features = build_model(composed(f"features={option}")).named_steps["features"]
+        features.fit(texts)
+        untrusted = skops.io.get_untrusted_types(data=skops.io.dumps(features))
+        assert set(untrusted) <= set(TRUSTED_TYPES), (option, untrusted)

@@ -85,7 +85,7 @@ def test_labels_fitted_in_parallel_processes(rows):
 
 
 def test_training_on_two_cores_gives_the_same_model(rows):
-    # Cleaning in 2 processes and the labels fitted in 2 threads: the same model as serial.
+    # Cleaning, counting and the label fits in 2 processes: the same model as serial.
     params = composed("model=logistic_regression_parallel", "features=word_prefixes_hashed")
     labels = taxonomy_labels(params)
     texts = [r["text"] for r in rows]

@@ -97,9 +97,10 @@ def plot_data(
     labels: Sequence[str],
     max_points: int,
     calibration_bins: int,
+    min_labels: int = 0,
 ) -> dict[str, Any]:
     """Everything under reports/plots/: {relative path: (header, rows) or list of records}."""
-    predicted = scores >= thresholds
+    predicted = apply_thresholds(scores, thresholds, min_labels).astype(bool)
     files: dict[str, Any] = {}
     yes_no = ("no", "yes")
     for j, label in enumerate(labels):
@@ -180,7 +181,7 @@ def main() -> None:
         params.seed,
         params.evaluate.bootstrap_resamples,
         params.evaluate.confidence,
-        min_labels=getattr(model[-1], "min_labels", 0),
+        min_labels=model[-1].min_labels,
     )
     metrics["data"] = data_summary(read_json(SPLIT_REPORT), labels)
     labelled = None
@@ -212,6 +213,7 @@ def main() -> None:
         labels,
         params.evaluate.max_curve_points,
         params.evaluate.calibration_bins,
+        model[-1].min_labels,
     ).items():
         path = Path(PLOTS_DIR) / rel
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -147,11 +147,22 @@ def _training_labels_text(corpus: dict[str, Any]) -> str:
     )
 
 
+def _min_labels_note(params: dict[str, Any]) -> str:
+    k = int(params["thresholds"].get("min_labels") or 0)
+    if not k:
+        return ""
+    return (
+        f"\n- Every article gets at least {k} label(s): when fewer pass their thresholds, the"
+        "\n  labels whose scores come closest to theirs (score / threshold) are added."
+    )
+
+
 def model_card(meta: dict[str, Any]) -> str:
     """The model card: what the model tags, how well, on what data, and how to use it."""
     metrics, params, data = meta["metrics"], meta["params"], meta["data"]
     taxonomy = meta["taxonomy"]
     per_label = metrics["per_label"]
+    at_least = _min_labels_note(params)
     metric_rows = [
         [
             f"`{label}`",
@@ -192,7 +203,7 @@ topicwire's `dvc repro` on {meta["created_at"]}.
 - Features: `{params["features"]["name"]}`; classifier: `{params["model"]["name"]}`, one binary
   model per label, scores in [0, 1].
 - Each label has its own decision threshold, tuned on the validation split
-  (`{params["thresholds"]["strategy"]}`, beta {params["thresholds"]["beta"]}).
+  (`{params["thresholds"]["strategy"]}`, beta {params["thresholds"]["beta"]}).{at_least}
 - Scraped-page boilerplate is removed inside the model, exactly as at training time: give it
   raw pages.
 

@@ -411,15 +411,18 @@ def error_examples(
     thresholds: np.ndarray,
     labels: Sequence[str],
     k: int = EXAMPLES,
+    min_labels: int = 0,
 ) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """Per label: the k highest-scoring false positives and the k lowest-scoring false negatives,
     with the terms that pushed each one the wrong way."""
+    from pipeline.classifier import apply_thresholds
     from pipeline.explain import contributions
     from pipeline.stages.train import texts_of
 
+    decided = apply_thresholds(scores, thresholds, min_labels).astype(bool)
     result: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for j, label in enumerate(labels):
-        predicted = scores[:, j] >= thresholds[j]
+        predicted = decided[:, j]
         fp = [i for i in np.argsort(-scores[:, j], kind="stable") if predicted[i] and not Y[i, j]]
         fn = [i for i in np.argsort(scores[:, j], kind="stable") if Y[i, j] and not predicted[i]]
         result[label] = {}
@@ -670,6 +673,7 @@ def main() -> None:
         label_matrix([r["labels"] for r in rows], labels),
         thresholds,
         labels,
+        min_labels=model.pipeline[-1].min_labels,
     )
     rules = rules_tables(read_json(LABEL_REPORT), metrics)
     page = build_html(

@@ -68,7 +68,7 @@ def train(
     `partial_fit`, so the feature matrix of the whole train split never exists (features must
     be stateless, e.g. features=hashed_streaming). With strategy 'fixed', `validation_rows` may
     be empty: the thresholds do not depend on it. `n_jobs` > 1 cleans the articles in that
-    many processes (the classifier's own `n_jobs` fits the labels in threads).
+    many processes (the classifier's own `n_jobs` fits the labels in processes).
     """
     if strategy == "cv_fbeta" and streaming:
         raise TopicwireError(
