@@ -111,7 +111,7 @@ def test_publish_replaces_the_directory_whole(artefact, tmp_path):
     ]
     assert not list(tmp_path.glob(".out*"))  # no staging leftovers
     assert model_card(meta).startswith("# Model card: topic-classifier")
-    assert "at least" not in model_card(meta)
+    assert "Every article gets at least" not in model_card(meta)
     meta["params"]["thresholds"]["min_labels"] = 1
     assert "Every article gets at least 1 label(s)" in model_card(meta)
 
