@@ -150,13 +150,28 @@ class HashedTfidf(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "tfidf_")
         return np.asarray([f"#{j}" for j in range(len(self.column_blocks_))], dtype=object)
 
+    def _lookup(self) -> np.ndarray:
+        """Hashed column -> kept column (-1: not kept). Rebuilt after loading rather than
+        saved: 4 bytes per hashed column would make the file 8 MB; a binary search instead
+        of this table would make featurising 20 Newsgroups about 25 % slower."""
+        table = self.__dict__.get("_lookup_table")
+        if table is None:
+            table = np.full(len(self.token_patterns) * self.n_features, -1, dtype=np.int32)
+            table[self.kept_columns_] = np.arange(len(self.kept_columns_), dtype=np.int32)
+            self._lookup_table = table
+        return table
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())  # a copy: pickling must not change the object
+        state.pop("_lookup_table", None)
+        return state
+
     def _kept(self, counts: Any) -> Any:
         """`counts` restricted to the training columns, renumbered (order kept)."""
         from scipy import sparse
 
-        columns = np.searchsorted(self.kept_columns_, counts.indices)
-        found = self.kept_columns_[np.minimum(columns, len(self.kept_columns_) - 1)]
-        keep = found == counts.indices
+        columns = self._lookup()[counts.indices]
+        keep = columns >= 0
         indptr = np.concatenate([[0], np.cumsum(keep)])[counts.indptr]
         return sparse.csr_matrix(
             (counts.data[keep], columns[keep], indptr),

@@ -129,6 +129,15 @@ def test_hashed_tfidf_blocks_prefixes_and_kept_columns():
         assert (parallel.fit_transform(texts) != X).nnz == 0
     finally:
         module.parallel_transform = real
+    # The file holds the kept columns, not a lookup over every hashed column (2 x 2^20 here);
+    # a loaded copy featurises the same.
+    import pickle
+
+    wide = HashedTfidf([r"\w\w+", r"(\w{1,5})\w*"]).fit(texts)
+    saved = pickle.dumps(wide)
+    assert len(saved) < 100_000
+    same = pickle.loads(saved).transform(["negotiable ceasefire"])
+    assert (same != wide.transform(["negotiable ceasefire"])).nnz == 0
     assert list(features.get_feature_names_out()[:2]) == ["#0", "#1"]
     assert len(features.get_feature_names_out()) == X.shape[1]
     with pytest.raises(ValueError, match="token_patterns is empty"):
