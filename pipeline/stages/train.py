@@ -139,7 +139,8 @@ def _known_f1(y: np.ndarray, predicted: np.ndarray) -> float:
 def fit_features(model: Pipeline, texts: Sequence[str], n_jobs: int | None = None) -> Any:
     """Fit every step before the classifier; return the training features.
 
-    Cleaning is stateless, so it runs in `n_jobs` processes; the features are fitted once on
+    Cleaning is stateless (its fit only compiles patterns), so its transform runs in `n_jobs`
+    processes; the features are fitted once on
     the cleaned texts (and may parallelise themselves, e.g. HashedTfidf). The matrix is
     returned so that the classifier's fit and the threshold folds share it.
     """
@@ -148,7 +149,7 @@ def fit_features(model: Pipeline, texts: Sequence[str], n_jobs: int | None = Non
     *preparation, (_, features) = model.steps[:-1]
     texts = list(texts)
     for _, step in preparation:
-        texts = parallel_transform(step.fit(texts[:1]), texts, n_jobs)
+        texts = parallel_transform(step.fit(texts), texts, n_jobs)
     return features.fit_transform(texts)
 
 
